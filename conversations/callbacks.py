@@ -1,0 +1,79 @@
+"""Short, versioned button data (at most 64 bytes) that still works after a restart.
+
+Question buttons: `v1|q|RUN|VERSION|STEP|ACTION|CHOICE` where STEP and CHOICE are positions in
+the flow, so a button names exactly one question of one run of one flow version.
+Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+PREFIX = "v1"
+MAX_BYTES = 64
+Action = Literal["p", "t", "d", "s", "b"]
+ACTIONS: tuple[Action, ...] = ("p", "t", "d", "s", "b")
+
+
+@dataclass(frozen=True)
+class QuestionButton:
+    """A button on a question: pick, toggle, done, skip or back."""
+
+    run: int
+    version: int
+    step: int
+    action: Action
+    choice: str = ""
+
+    def encode(self) -> str:
+        """Return the callback data for this button."""
+        parts = [PREFIX, "q", str(self.run), str(self.version), str(self.step), self.action]
+        return _checked("|".join([*parts, self.choice]))
+
+
+@dataclass(frozen=True)
+class ConsentButton:
+    """A button answering a flow's consent question."""
+
+    flow: str
+    version: int
+    consent: int
+    agree: bool
+
+    def encode(self) -> str:
+        """Return the callback data for this button."""
+        answer = "y" if self.agree else "n"
+        parts = [PREFIX, "c", self.flow, str(self.version), str(self.consent), answer]
+        return _checked("|".join(parts))
+
+
+def decode(data: str) -> QuestionButton | ConsentButton | None:
+    """Read callback data; None for anything forged, foreign or from another format."""
+    parts = data.split("|")
+    if len(data.encode()) > MAX_BYTES or len(parts) < 2 or parts[0] != PREFIX:
+        return None
+    kind, rest = parts[1], parts[2:]
+    try:
+        action = next((a for a in ACTIONS if a == rest[3]), None) if len(rest) == 5 else None
+        if kind == "q" and action is not None:
+            return QuestionButton(
+                _count(rest[0]), _count(rest[1]), _count(rest[2]), action, rest[4]
+            )
+        if kind == "c" and len(rest) == 4 and rest[3] in ("y", "n"):
+            return ConsentButton(rest[0], _count(rest[1]), _count(rest[2]), rest[3] == "y")
+    except ValueError:
+        return None
+    return None
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or len(text) > 12:
+        raise ValueError(text)
+    return int(text)
+
+
+def _checked(data: str) -> str:
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+    return data

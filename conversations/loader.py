@@ -1,0 +1,126 @@
+"""Load conversation files: YAML, then the pydantic model, then graph checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from conversations.checks import check_flow
+from conversations.model import Flow
+from conversations.problems import FlowError, Problem
+from conversations.yaml_lines import Path as YamlPath
+from conversations.yaml_lines import YamlProblem, line_of, load_with_lines
+
+
+@dataclass(frozen=True)
+class LoadedFlow:
+    """A valid flow with where it came from and a hash of what it means."""
+
+    flow: Flow
+    path: str
+    content_hash: str
+    warnings: tuple[Problem, ...] = ()
+
+
+def shipped_flows_dir() -> Path:
+    """Return the folder of conversation files installed with Heard."""
+    return Path(str(resources.files("conversations") / "flows"))
+
+
+def content_hash(flow: Flow) -> str:
+    """Hash the flow's meaning: comments and layout in the file do not change it."""
+    canonical = json.dumps(flow.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def flow_from_json(definition: str) -> Flow:
+    """Rebuild a flow from the JSON definition kept in the database."""
+    return Flow.model_validate_json(definition)
+
+
+def flow_to_json(flow: Flow) -> str:
+    """Serialise a flow for the database."""
+    return flow.model_dump_json()
+
+
+def load_flow_file(path: Path | str) -> LoadedFlow:
+    """Load and check one file; raise FlowError naming file, line and step for each problem."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise FlowError([Problem(name, 1, None, f"cannot read the file: {error}")]) from None
+    return load_flow_text(text, name)
+
+
+def load_flow_text(text: str, name: str) -> LoadedFlow:
+    """Load and check a flow from YAML text; `name` is used in problems."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlProblem as problem:
+        raise FlowError([Problem(name, problem.line, None, problem.message)]) from None
+    if not isinstance(data, dict):
+        raise FlowError([Problem(name, 1, None, "a conversation file must be a YAML mapping")])
+    try:
+        flow = Flow.model_validate(data)
+    except ValidationError as error:
+        raise FlowError(_located(error, data, lines, name)) from None
+    step_lines = {
+        step.id: line_of(lines, ("steps", i)) for i, step in reversed(list(enumerate(flow.steps)))
+    }
+    problems = check_flow(flow, name, step_lines, lines)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise FlowError(problems)
+    return LoadedFlow(flow, name, content_hash(flow), tuple(problems))
+
+
+def load_flow_dir(folder: Path | str) -> tuple[list[LoadedFlow], list[Problem]]:
+    """Load every `*.yaml`/`*.yml` file in a folder; return the good flows and all problems."""
+    flows: list[LoadedFlow] = []
+    problems: list[Problem] = []
+    paths = sorted([*Path(folder).glob("*.yaml"), *Path(folder).glob("*.yml")])
+    for path in paths:
+        try:
+            loaded = load_flow_file(path)
+        except FlowError as error:
+            problems.extend(error.problems)
+            continue
+        problems.extend(loaded.warnings)
+        flows.append(loaded)
+    seen: dict[str, str] = {}
+    for loaded in flows:
+        other = seen.setdefault(loaded.flow.id, loaded.path)
+        if other != loaded.path:
+            problems.append(
+                Problem(
+                    loaded.path, 1, None, f"the flow id '{loaded.flow.id}' is also used by {other}"
+                )
+            )
+    return flows, problems
+
+
+def _located(
+    error: ValidationError, data: dict[str, object], lines: dict[YamlPath, int], name: str
+) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        step = _step_at(data, loc)
+        field = ".".join(str(part) for part in loc)
+        problems.append(Problem(name, line_of(lines, loc), step, f"{field}: {item['msg']}"))
+    return problems
+
+
+def _step_at(data: dict[str, object], loc: tuple[str | int, ...]) -> str | None:
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        steps = data.get("steps")
+        if isinstance(steps, list) and loc[1] < len(steps) and isinstance(steps[loc[1]], dict):
+            step_id = steps[loc[1]].get("id")
+            return str(step_id) if step_id is not None else f"#{loc[1] + 1}"
+    return None
