@@ -35,6 +35,7 @@ from conversations.events import (
     Say,
     Selection,
     Settle,
+    Show,
     Skip,
     Stale,
     Text,
@@ -118,6 +119,8 @@ def _apply(flow: Flow, state: RunState, action: Input, effects: list[Effect]) ->
             effects.append(Stale())
         effects.append(AlreadyDone())
         return state
+    if isinstance(action, Show) and state.status == "active" and state.current is not None:
+        return _ask(flow, state, effects)
     if isinstance(action, Pause):
         effects.append(Paused())
         return state.model_copy(update={"status": "paused"})

@@ -76,7 +76,12 @@ class NotText:
     kind: str
 
 
-Input = Begin | Resume | Text | Pick | Toggle | Done | Skip | Back | Pause | NotText
+@dataclass(frozen=True)
+class Show:
+    """Show the current question again (after a stale button, or a lost message)."""
+
+
+Input = Begin | Resume | Text | Pick | Toggle | Done | Skip | Back | Pause | NotText | Show
 
 # ---- Effects: what the host should store and show, in order ----
 

@@ -1,0 +1,157 @@
+"""The composition root: read settings once, build every service, run until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot.chat_locks import ChatLocks
+from bot.clock import Clock, SystemClock
+from bot.flows import FlowLibrary
+from bot.handlers import Handlers, commands
+from bot.journey import Journey
+from bot.processor import ChatOrderedProcessor
+from bot.sender import TelegramSender
+from bot.settings import Settings, SettingsError
+from conversations.catalog import catalog
+from conversations.loader import shipped_flows_dir
+from storage.sqlite import SQLiteRepository
+
+log = logging.getLogger("heard")
+REDELIVERY_SECONDS = 30.0
+
+
+class StartupError(Exception):
+    """Heard cannot start; the message says why in one line."""
+
+
+def heard_version() -> str:
+    """Return the installed version of Heard."""
+    try:
+        return version("heard")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_application(settings: Settings, processor: ChatOrderedProcessor) -> Application:  # type: ignore[type-arg]
+    """Build the python-telegram-bot application with our ordering and rate limits."""
+    api = settings.telegram_api_url
+    file_api = api[: -len("/bot")] + "/file/bot" if api.endswith("/bot") else api + "/file"
+    return (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(api)
+        .base_file_url(file_api)
+        .concurrent_updates(processor)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .get_updates_connection_pool_size(4)
+        .build()
+    )
+
+
+async def serve(
+    settings: Settings,
+    *,
+    stop: asyncio.Event,
+    clock: Clock | None = None,
+    on_processed: Callable[[object], None] | None = None,
+) -> None:
+    """Run the bot with long polling until `stop` is set."""
+    clock = clock or SystemClock()
+    folder = settings.heard_conversations
+    try:
+        repository = await SQLiteRepository.open(settings.heard_database)
+    except Exception as error:
+        raise StartupError(
+            f"HEARD_DATABASE: cannot open {settings.heard_database}: {error}"
+        ) from None
+    try:
+        library = FlowLibrary.load(folder, repository)
+        if library.latest(settings.heard_default_flow) is None:
+            known = ", ".join(sorted(library.current)) or "none"
+            raise SettingsError(
+                f"HEARD_DEFAULT_FLOW is '{settings.heard_default_flow}', but no conversation "
+                f"has that id (found: {known})"
+            )
+        await library.register(clock.now())
+        locks = ChatLocks()
+        app = build_application(settings, ChatOrderedProcessor(locks, on_processed=on_processed))
+        journey = Journey(
+            repository, library, TelegramSender(app.bot), clock, settings.heard_default_flow
+        )
+        Handlers(journey).install(app)
+        app.add_error_handler(_report_error)
+        await _run(app, settings, journey, locks, stop, folder)
+    finally:
+        await repository.close()
+
+
+async def _run(
+    app: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    journey: Journey,
+    locks: ChatLocks,
+    stop: asyncio.Event,
+    folder: object,
+) -> None:
+    try:
+        await app.initialize()
+    except TelegramError as error:
+        raise StartupError(
+            f"cannot reach the Bot API at TELEGRAM_API_URL ({settings.telegram_api_url}): {error}"
+        ) from None
+    try:
+        await app.bot.set_my_commands(commands())
+        assert app.updater is not None
+        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        await app.start()
+        log.info(
+            "Heard %s started: database %s, conversations %s",
+            heard_version(),
+            settings.heard_database,
+            folder or shipped_flows_dir(),
+        )
+
+        async def redeliver(context: ContextTypes.DEFAULT_TYPE) -> None:
+            await redeliver_pending(journey, locks)
+
+        assert app.job_queue is not None
+        app.job_queue.run_repeating(redeliver, interval=REDELIVERY_SECONDS, first=0.0)
+        await stop.wait()
+        log.info("Heard is stopping")
+        await app.updater.stop()
+        await app.stop()
+    finally:
+        await app.shutdown()
+
+
+async def redeliver_pending(journey: Journey, locks: ChatLocks) -> None:
+    """Show each participant whatever was saved but not shown to them (crash or outage)."""
+    for pending in await journey.repository.undelivered():
+        async with locks.hold(pending.chat_id):
+            fresh = await journey.repository.run(pending.run.id)
+            if fresh is None or not fresh.needs_delivery:
+                continue
+            try:
+                await journey.redeliver(type(pending)(fresh, pending.chat_id, pending.language))
+            except TelegramError as error:
+                log.warning("redelivery failed, will retry: %s", error)
+                return
+
+
+async def _report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the traceback; tell the participant kindly, never with the traceback."""
+    log.error("an update could not be handled", exc_info=context.error)
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is None or chat.type != "private":
+        return
+    try:
+        await context.bot.send_message(chat.id, catalog("en")("error"))
+    except TelegramError:
+        log.warning("could not tell the participant about the error")

@@ -1,0 +1,156 @@
+"""The `heard` command: run the bot, check, draw and try conversations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.app import StartupError, serve
+from bot.settings import Settings, SettingsError, load_settings
+from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
+from conversations.problems import FlowError, Problem
+from storage.repository import FlowVersionConflict
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every subcommand."""
+    main = argparse.ArgumentParser(
+        prog="heard",
+        description="Heard: a Telegram bot that hears from people with lived experience.",
+    )
+    main.add_argument(
+        "--env-file", default=".env", help="file of settings to read (default: .env)"
+    )
+    sub = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser(
+        "run",
+        help="run the bot with long polling until stopped",
+        description="Run the bot with long polling; stop with Ctrl-C or SIGTERM.",
+    )
+    check = sub.add_parser(
+        "check",
+        help="check conversation files and report every problem",
+        description="Check conversation files (default: HEARD_CONVERSATIONS or the shipped "
+        "ones); print each problem with file, line and step; exit 1 if any is an error.",
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to check")
+    graph = sub.add_parser(
+        "graph",
+        help="print a Mermaid diagram of a conversation",
+        description="Print a Mermaid flowchart of a conversation, by id or file path.",
+    )
+    graph.add_argument("flow", metavar="FLOW", help="a conversation id or file")
+    simulate = sub.add_parser(
+        "simulate",
+        help="chat through a conversation in the terminal",
+        description="Chat through a conversation in the terminal with the same engine as the "
+        "bot. Type answers or numbers; /skip, /back, /pause and /quit work as in Telegram.",
+    )
+    simulate.add_argument("flow", metavar="FLOW", help="a conversation id or file")
+    simulate.add_argument("--language", default=None, help="language code (default: the flow's)")
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `heard` command and return its exit status."""
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return check(args.paths, args.env_file)
+        if args.command == "graph":
+            return graph(args.flow, args.env_file)
+        if args.command == "simulate":
+            from bot.simulate import simulate
+
+            flow = find_flow(args.flow, args.env_file).flow
+            return simulate(flow, args.language or flow.default_language)
+        return run(load_settings(args.env_file))
+    except (SettingsError, StartupError, FlowVersionConflict) as error:
+        print(f"heard: {error}", file=sys.stderr)
+        return 2
+    except FlowError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 2
+
+
+def run(settings: Settings) -> int:
+    """Run the bot until SIGINT or SIGTERM."""
+    settings.require_token()
+    logging.basicConfig(
+        level=settings.heard_log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # The HTTP client logs every request at INFO, with the token in the URL.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(settings, stop=stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def conversations_folder(env_file: str) -> Path:
+    """Return the folder of conversations in use (HEARD_CONVERSATIONS or the shipped ones)."""
+    return load_settings(env_file).heard_conversations or shipped_flows_dir()
+
+
+def check(paths: Sequence[str], env_file: str) -> int:
+    """Print every problem in the conversation files; return 1 if any is an error."""
+    targets = [Path(p) for p in paths] or [conversations_folder(env_file)]
+    problems: list[Problem] = []
+    count = 0
+    for target in targets:
+        if target.is_dir():
+            loaded, found = load_flow_dir(target)
+            count += len(loaded)
+            problems += found
+            continue
+        try:
+            item = load_flow_file(target)
+        except FlowError as error:
+            problems += error.problems
+            continue
+        count += 1
+        problems += item.warnings
+    for problem in problems:
+        print(problem)
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    print(f"{count} conversation(s) passed; {errors} error(s), {warnings} warning(s)")
+    return 1 if errors else 0
+
+
+def find_flow(name: str, env_file: str) -> LoadedFlow:
+    """Find a conversation by file path or by id among those in use."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        return load_flow_file(path)
+    loaded, _ = load_flow_dir(conversations_folder(env_file))
+    for item in loaded:
+        if item.flow.id == name:
+            return item
+    known = ", ".join(sorted(item.flow.id for item in loaded)) or "none"
+    raise SettingsError(f"no conversation with id '{name}' (found: {known})")
+
+
+def graph(name: str, env_file: str) -> int:
+    """Print a Mermaid diagram of a conversation."""
+    from conversations.mermaid import mermaid
+
+    print(mermaid(find_flow(name, env_file).flow))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

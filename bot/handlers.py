@@ -1,0 +1,164 @@
+"""Telegram handlers: narrow each update once, then hand it to the journey."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.journey import Journey, Who
+from conversations.callbacks import ConsentButton, QuestionButton, decode
+from conversations.catalog import catalog
+from conversations.events import Back, NotText, Pause, Show, Skip, Text
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+PRIVATE = filters.ChatType.PRIVATE
+# (command, catalogue key for its menu description), in menu order.
+MENU = [
+    ("start", "menu_start"),
+    ("skip", "menu_skip"),
+    ("back", "menu_back"),
+    ("pause", "menu_pause"),
+    ("help", "menu_help"),
+    ("stop", "menu_stop"),
+]
+
+
+def commands(language: str = "en") -> list[BotCommand]:
+    """Return the command menu for participants."""
+    words = catalog(language)
+    return [BotCommand(command, words(key)) for command, key in MENU]
+
+
+def who(update: Update) -> Who | None:
+    """Return the user and chat of an update from a private chat, else None."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
+        return None
+    return Who(user.id, chat.id, user.language_code)
+
+
+class Handlers:
+    """Bound handlers for the participant side of the bot."""
+
+    def __init__(self, journey: Journey) -> None:
+        self.journey = journey
+
+    def install(self, app: Application) -> None:  # type: ignore[type-arg]
+        """Add every handler to the application. Order matters: first match wins."""
+        app.add_handler(TypeHandler(Update, self.not_private, strict=False), group=-1)
+        message = filters.UpdateType.MESSAGE & PRIVATE
+        app.add_handler(CommandHandler("start", self.start, filters=message))
+        app.add_handler(CommandHandler("help", self.help, filters=message))
+        app.add_handler(CommandHandler("stop", self.stop, filters=message))
+        app.add_handler(CommandHandler("skip", self.skip, filters=message))
+        app.add_handler(CommandHandler("back", self.back, filters=message))
+        app.add_handler(CommandHandler("pause", self.pause, filters=message))
+        app.add_handler(CallbackQueryHandler(self.button))
+        app.add_handler(MessageHandler(message & filters.COMMAND, self.unknown_command))
+        app.add_handler(MessageHandler(message & filters.TEXT, self.text))
+        app.add_handler(MessageHandler(message, self.not_text))
+        app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, self.edited))
+
+    async def not_private(self, update: Update, context: Context) -> None:
+        """Answer groups and channels with one line, and handle nothing else there."""
+        chat = update.effective_chat
+        if chat is None or chat.type == ChatType.PRIVATE:
+            return
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        if update.message is not None or update.channel_post is not None:
+            await context.bot.send_message(chat.id, catalog("en")("not_private"))
+        raise ApplicationHandlerStop
+
+    async def start(self, update: Update, context: Context) -> None:
+        """Begin, or carry on where the participant left off."""
+        if (person := who(update)) is not None:
+            await self.journey.start(person)
+
+    async def help(self, update: Update, context: Context) -> None:
+        """Explain the bot and where to get urgent help."""
+        if (person := who(update)) is not None:
+            await self.journey.help(person)
+
+    async def stop(self, update: Update, context: Context) -> None:
+        """Stop all messages from the bot."""
+        if (person := who(update)) is not None:
+            await self.journey.stop(person)
+
+    async def skip(self, update: Update, context: Context) -> None:
+        """Skip the current question."""
+        if (person := who(update)) is not None:
+            await self.journey.act(person, Skip())
+
+    async def back(self, update: Update, context: Context) -> None:
+        """Go back to change the last answer."""
+        if (person := who(update)) is not None:
+            await self.journey.act(person, Back())
+
+    async def pause(self, update: Update, context: Context) -> None:
+        """Pause the conversation."""
+        if (person := who(update)) is not None:
+            await self.journey.act(person, Pause())
+
+    async def text(self, update: Update, context: Context) -> None:
+        """Take typed text as an answer (or as a way back in)."""
+        person = who(update)
+        if person is not None and update.message is not None and update.message.text:
+            await self.journey.act(person, Text(update.message.text))
+
+    async def not_text(self, update: Update, context: Context) -> None:
+        """Ask kindly for typed words instead of a photo, sticker, voice note and so on."""
+        person = who(update)
+        if person is not None and update.message is not None:
+            await self.journey.act(person, NotText(_kind(update)))
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        """Point to /help for a command the bot does not have."""
+        if (person := who(update)) is not None:
+            await self.journey.say(person, "unknown_command")
+
+    async def edited(self, update: Update, context: Context) -> None:
+        """Say that edits are not read, and how to change an answer."""
+        if (person := who(update)) is not None:
+            await self.journey.say(person, "edited")
+
+    async def button(self, update: Update, context: Context) -> None:
+        """Apply a pressed button; stale or forged data changes nothing."""
+        query = update.callback_query
+        person = who(update)
+        if query is None or person is None:
+            return
+        await self.journey.sender.answer_button(query.id)
+        data = decode(query.data or "")
+        message_id = query.message.message_id if query.message else None
+        if isinstance(data, ConsentButton) and message_id is not None:
+            await self.journey.consent(person, data, message_id)
+        elif isinstance(data, QuestionButton):
+            await self.journey.press(person, data)
+        else:
+            log.info("a button with unknown data was pressed")
+            await self.journey.act(person, Show(), stale=True)
+
+
+def _kind(update: Update) -> str:
+    message = update.message
+    if message is None:
+        return "unknown"
+    for kind in ("photo", "voice", "video_note", "sticker", "document", "video", "audio"):
+        if getattr(message, kind, None):
+            return kind
+    return "other"

@@ -1,0 +1,283 @@
+"""The participant journey: consent, then each action through the engine, durable first."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.flows import FlowLibrary
+from bot.sender import Sender, Unreachable
+from conversations.callbacks import ConsentButton, QuestionButton
+from conversations.catalog import catalog, languages
+from conversations.engine import RunState, advance
+from conversations.events import (
+    AlreadyDone,
+    Back,
+    Begin,
+    Completed,
+    Done,
+    Effect,
+    Input,
+    Pause,
+    Paused,
+    Pick,
+    Record,
+    Show,
+    Skip,
+    Stale,
+    Toggle,
+)
+from conversations.model import Flow, MultipleChoiceStep, SingleChoiceStep
+from conversations.render import Outgoing, PromptButtons, Renderer, Send, intro
+from storage.repository import ConsentGiven, Contact, Pending, Repository, Run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person and chat behind an update, narrowed once by the handlers."""
+
+    user_id: int
+    chat_id: int
+    language_code: str | None = None
+
+
+class Journey:
+    """Carry a participant from /start to the end of a conversation."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        flows: FlowLibrary,
+        sender: Sender,
+        clock: Clock,
+        default_flow: str,
+    ) -> None:
+        self.repository = repository
+        self.flows = flows
+        self.sender = sender
+        self.clock = clock
+        self.default_flow = default_flow
+
+    async def start(self, who: Who) -> None:
+        """Welcome a stranger with the intro and consent; resume anyone else."""
+        contact = await self.repository.contact_for_user(who.user_id)
+        if contact is None:
+            await self._introduce(who)
+            return
+        if contact.participant.status == "stopped":
+            await self.repository.set_status(contact.participant.code, "active")
+        await self.act(who, Show(), contact=contact)
+
+    async def consent(self, who: Who, button: ConsentButton, message_id: int) -> None:
+        """Record consent and ask the first question, or end kindly on a no."""
+        flow = self.flows.latest(button.flow)
+        language = self._language(flow, who) if flow else "en"
+        words = catalog(language)
+        current = (
+            flow is not None
+            and flow.version == button.version
+            and flow.consent.version == button.consent
+        )
+        if flow is None or not current:
+            await self._send(who.chat_id, [Send(words("stale"))], message_id)
+            await self._introduce(who)
+            return
+        if not button.agree:
+            await self._send(who.chat_id, [PromptButtons(()), Send(words("declined"))], message_id)
+            return
+        contact = await self.repository.contact_for_user(who.user_id)
+        if contact is not None:
+            run = await self.repository.latest_run(contact.participant.code)
+            if run is not None and run.status != "completed":
+                await self.act(who, Show(), contact=contact, stale=True)
+                return
+        participant = await self.repository.enrol(
+            user_id=who.user_id,
+            chat_id=who.chat_id,
+            language=language,
+            consent=ConsentGiven(flow.id, flow.version, flow.consent.version),
+            now=self.clock.now(),
+        )
+        await self._send(who.chat_id, [PromptButtons(())], message_id)
+        state = RunState.start(flow)
+        run = await self.repository.start_run(
+            participant.code, flow.id, flow.version, state.model_dump_json(), self.clock.now()
+        )
+        await self._advance(who.chat_id, participant.language, flow, run, state, Begin())
+
+    async def press(self, who: Who, button: QuestionButton) -> None:
+        """Apply a question button, or say it is stale and show the current question."""
+        contact = await self.repository.contact_for_user(who.user_id)
+        if contact is None:
+            await self._introduce(who, stale=True)
+            return
+        run = await self.repository.latest_run(contact.participant.code)
+        if run is None or run.id != button.run or run.flow_version != button.version:
+            await self.act(who, Show(), contact=contact, stale=True)
+            return
+        flow = await self.flows.version(run.flow_id, run.flow_version)
+        action = _button_input(flow, button) if flow else None
+        if action is None:
+            await self.act(who, Show(), contact=contact, stale=True)
+            return
+        await self.act(who, action, contact=contact)
+
+    async def act(
+        self, who: Who, action: Input, *, contact: Contact | None = None, stale: bool = False
+    ) -> None:
+        """Apply one action to the participant's current run; strangers get the intro."""
+        contact = contact or await self.repository.contact_for_user(who.user_id)
+        if contact is None:
+            await self._introduce(who)
+            return
+        language = contact.participant.language
+        run = await self.repository.latest_run(contact.participant.code)
+        flow = await self.flows.version(run.flow_id, run.flow_version) if run else None
+        if run is None or flow is None:
+            await self._send(who.chat_id, [Send(catalog(language)("conversation_closed"))], None)
+            return
+        state = RunState.model_validate_json(run.state)
+        await self._advance(who.chat_id, language, flow, run, state, action, stale=stale)
+
+    async def stop(self, who: Who) -> None:
+        """Stop every message from the bot; answers are kept and the run paused."""
+        contact = await self.repository.contact_for_user(who.user_id)
+        if contact is None:
+            await self._send(who.chat_id, [Send(catalog("en")("stopped"))], None)
+            return
+        code = contact.participant.code
+        await self.repository.set_status(code, "stopped")
+        run = await self.repository.latest_run(code)
+        flow = await self.flows.version(run.flow_id, run.flow_version) if run else None
+        prompt: int | None = None
+        if run is not None and flow is not None:
+            state = RunState.model_validate_json(run.state)
+            outcome = advance(flow, state, Pause(), self.clock.now())
+            await self._save(run, outcome.state, outcome.effects)
+            prompt = run.prompt_message_id
+        words = catalog(contact.participant.language)
+        await self._send(who.chat_id, [PromptButtons(()), Send(words("stopped"))], prompt)
+        if run is not None:
+            await self.repository.mark_delivered(run.id, None)
+
+    async def say(self, who: Who, key: str) -> None:
+        """Send one catalogue sentence in the participant's language."""
+        contact = await self.repository.contact_for_user(who.user_id)
+        language = contact.participant.language if contact else self._language(None, who)
+        await self._send(who.chat_id, [Send(catalog(language)(key))], None)
+
+    async def help(self, who: Who) -> None:
+        """Say what the bot is, its commands and where to get urgent help."""
+        contact = await self.repository.contact_for_user(who.user_id)
+        words = catalog(contact.participant.language if contact else self._language(None, who))
+        await self._send(who.chat_id, [Send(f"{words('help')}\n\n{words('urgent_help')}")], None)
+
+    async def redeliver(self, pending: Pending) -> None:
+        """Show again what a run's participant may not have seen (after a crash or outage)."""
+        run = pending.run
+        flow = await self.flows.version(run.flow_id, run.flow_version)
+        if flow is None:
+            return
+        state = RunState.model_validate_json(run.state)
+        effects: Sequence[Effect]
+        if state.status == "completed":
+            effects = [Completed()]
+        elif state.status == "paused":
+            effects = [Paused()]
+        else:
+            effects = advance(flow, state, Show(), self.clock.now()).effects
+        renderer = Renderer(flow, pending.language, run.id)
+        await self._deliver(pending.chat_id, run, renderer.render(effects))
+
+    async def _advance(
+        self,
+        chat_id: int,
+        language: str,
+        flow: Flow,
+        run: Run,
+        state: RunState,
+        action: Input,
+        stale: bool = False,
+    ) -> None:
+        outcome = advance(flow, state, action, self.clock.now())
+        effects: tuple[Effect, ...] = outcome.effects
+        if stale and not any(isinstance(e, Stale | AlreadyDone) for e in effects):
+            effects = (Stale(), *effects)
+        changed = outcome.state != state
+        if changed:
+            # Durable before visible: the answer is stored before the next question is sent.
+            await self._save(run, outcome.state, effects)
+        await self._deliver(chat_id, run, Renderer(flow, language, run.id).render(effects))
+
+    async def _save(self, run: Run, state: RunState, effects: Sequence[Effect]) -> None:
+        answers = [
+            (effect.step, json.dumps(effect.value, ensure_ascii=False))
+            for effect in effects
+            if isinstance(effect, Record)
+        ]
+        await self.repository.save(
+            run.id, state.model_dump_json(), state.status, answers, self.clock.now()
+        )
+
+    async def _deliver(self, chat_id: int, run: Run, messages: list[Outgoing]) -> None:
+        prompt = await self._send(chat_id, messages, run.prompt_message_id, run=run)
+        await self.repository.mark_delivered(run.id, prompt)
+
+    async def _send(
+        self,
+        chat_id: int,
+        messages: Sequence[Outgoing],
+        prompt_id: int | None,
+        run: Run | None = None,
+    ) -> int | None:
+        try:
+            new_prompt = await self.sender.deliver(chat_id, messages, prompt_id)
+        except Unreachable:
+            if run is not None:
+                await self.repository.set_status(run.participant_code, "unreachable")
+            log.info("a participant is unreachable (blocked the bot or left Telegram)")
+            return None
+        return new_prompt if any(isinstance(m, Send) and m.prompt for m in messages) else None
+
+    async def _introduce(self, who: Who, stale: bool = False) -> None:
+        flow = self.flows.latest(self.default_flow)
+        language = self._language(flow, who)
+        words = catalog(language)
+        messages: list[Outgoing] = [Send(words("stale"))] if stale else []
+        if flow is None:
+            messages.append(Send(words("conversation_closed")))
+        else:
+            messages.extend(intro(flow, language))
+        await self._send(who.chat_id, messages, None)
+
+    def _language(self, flow: Flow | None, who: Who) -> str:
+        code = (who.language_code or "").split("-")[0].lower()
+        offered = flow.languages if flow else languages()
+        if code and code in offered:
+            return code
+        return flow.default_language if flow else "en"
+
+
+def _button_input(flow: Flow, button: QuestionButton) -> Input | None:
+    if not 0 <= button.step < len(flow.steps):
+        return None
+    step = flow.steps[button.step]
+    choice = button.choice
+    if button.action in ("p", "t") and isinstance(step, SingleChoiceStep | MultipleChoiceStep):
+        if not choice.isdigit() or int(choice) >= len(step.options):
+            return None
+        choice = step.options[int(choice)].id
+    if button.action == "p":
+        return Pick(step.id, choice)
+    if button.action == "t":
+        return Toggle(step.id, choice)
+    if button.action == "d":
+        return Done(step.id)
+    if button.action == "s":
+        return Skip(step.id)
+    return Back(step.id)

@@ -1,0 +1,120 @@
+"""Settings from the environment and `.env`, with one clear line per bad setting."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+TELEGRAM_API = "https://api.telegram.org/bot"
+
+# What each setting expects, for messages that name the setting.
+EXPECTED = {
+    "TELEGRAM_BOT_TOKEN": "a bot token from @BotFather, like 123456789:AAE...",
+    "TELEGRAM_API_URL": "an http(s) URL ending in /bot, like http://127.0.0.1:8081/bot",
+    "HEARD_DATABASE": "a path to the SQLite file, like heard.db",
+    "HEARD_CONVERSATIONS": "a folder of conversation files (.yaml)",
+    "HEARD_ADMINS": "Telegram user ids separated by commas, like 12345,67890",
+    "HEARD_TIMEZONE": "a time zone name, like Europe/London",
+    "HEARD_DEFAULT_FLOW": "the id of a conversation, like community-mental-health",
+    "HEARD_LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+}
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting, said in one line."""
+
+
+class Settings(BaseSettings):
+    """Everything Heard reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = TELEGRAM_API
+    heard_database: Path = Path("heard.db")
+    heard_conversations: Path | None = None
+    heard_admins: Annotated[tuple[int, ...], NoDecode] = ()
+    heard_timezone: str = "Europe/London"
+    heard_default_flow: str = "community-mental-health"
+    heard_log_level: str = Field(default="INFO")
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not TOKEN_PATTERN.match(value.strip()):
+            raise ValueError("not a bot token")
+        return value.strip()
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("heard_admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> tuple[int, ...]:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError("not a list of user ids")
+            return tuple(int(part) for part in parts)
+        return tuple(value)
+
+    @field_validator("heard_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
+        return value
+
+    @field_validator("heard_log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("unknown log level")
+        return value.upper()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the time zone for anything shown or scheduled in local time."""
+        return ZoneInfo(self.heard_timezone)
+
+    def require_token(self) -> str:
+        """Return the bot token, or raise SettingsError if it is not set."""
+        if self.telegram_bot_token is None:
+            raise SettingsError(
+                f"TELEGRAM_BOT_TOKEN is not set: expected {EXPECTED['TELEGRAM_BOT_TOKEN']}"
+            )
+        return self.telegram_bot_token
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
+    """Read settings; raise SettingsError naming the first bad setting and what it expects."""
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        got = first.get("input")
+        shown = (
+            f" (got {got!r})"
+            if isinstance(got, str | int) and name != "TELEGRAM_BOT_TOKEN"
+            else ""
+        )
+        expected = EXPECTED.get(name, first["msg"])
+        raise SettingsError(f"{name} is not valid{shown}: expected {expected}") from None

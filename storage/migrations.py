@@ -1,0 +1,112 @@
+"""Named schema migrations, applied in order, each in one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import aiosqlite
+
+MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
+    (
+        "0001_participant_journey",
+        (
+            """
+            CREATE TABLE participants (
+                code TEXT PRIMARY KEY,
+                language TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'active'
+                    CHECK (status IN ('active', 'stopped', 'unreachable')),
+                contact_ok INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL
+            )
+            """,
+            # The only table that holds Telegram ids.
+            """
+            CREATE TABLE identities (
+                participant_code TEXT PRIMARY KEY
+                    REFERENCES participants(code) ON DELETE CASCADE,
+                telegram_user_id INTEGER NOT NULL UNIQUE,
+                chat_id INTEGER NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE consents (
+                id INTEGER PRIMARY KEY,
+                participant_code TEXT NOT NULL REFERENCES participants(code) ON DELETE CASCADE,
+                flow_id TEXT NOT NULL,
+                flow_version INTEGER NOT NULL,
+                consent_version INTEGER NOT NULL,
+                given_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE flows (
+                flow_id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                content_hash TEXT NOT NULL,
+                definition TEXT NOT NULL,
+                registered_at TEXT NOT NULL,
+                PRIMARY KEY (flow_id, version)
+            )
+            """,
+            """
+            CREATE TABLE runs (
+                id INTEGER PRIMARY KEY,
+                participant_code TEXT NOT NULL REFERENCES participants(code) ON DELETE CASCADE,
+                round_id INTEGER,
+                flow_id TEXT NOT NULL,
+                flow_version INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                status TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                completed_at TEXT,
+                prompt_message_id INTEGER,
+                needs_delivery INTEGER NOT NULL DEFAULT 0,
+                FOREIGN KEY (flow_id, flow_version) REFERENCES flows(flow_id, version)
+            )
+            """,
+            "CREATE INDEX runs_by_participant ON runs(participant_code, id)",
+            "CREATE INDEX runs_undelivered ON runs(needs_delivery) WHERE needs_delivery = 1",
+            """
+            CREATE TABLE answers (
+                run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                step_id TEXT NOT NULL,
+                value TEXT NOT NULL,
+                answered_at TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                flagged INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (run_id, step_id)
+            )
+            """,
+        ),
+    ),
+]
+
+
+async def migrate(db: aiosqlite.Connection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied."""
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    async with db.execute("SELECT name FROM schema_migrations") as cursor:
+        done = {row[0] for row in await cursor.fetchall()}
+    applied = []
+    for name, statements in MIGRATIONS:
+        if name in done:
+            continue
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                await db.execute(statement)
+            await db.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                (name, datetime.now(UTC).isoformat()),
+            )
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+        applied.append(name)
+    return applied

@@ -1,0 +1,148 @@
+"""The storage interface the bot depends on, and the records it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+ParticipantStatus = Literal["active", "stopped", "unreachable"]
+
+
+class FlowVersionConflict(Exception):
+    """A flow file changed but kept the version number already stored."""
+
+    def __init__(self, flow_id: str, version: int) -> None:
+        self.flow_id = flow_id
+        self.version = version
+        super().__init__(
+            f"conversation '{flow_id}' version {version} has changed since it was first used; "
+            f"give it a new version number (for example {version + 1}) so earlier answers "
+            "keep their meaning"
+        )
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A person who agreed to take part, known by a random code."""
+
+    code: str
+    language: str
+    status: ParticipantStatus
+    contact_ok: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where to reach a participant in Telegram (from the identity table only)."""
+
+    participant: Participant
+    chat_id: int
+
+
+@dataclass(frozen=True)
+class Run:
+    """One participant's pass through one version of a flow."""
+
+    id: int
+    participant_code: str
+    flow_id: str
+    flow_version: int
+    state: str
+    status: str
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    prompt_message_id: int | None
+    needs_delivery: bool
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One stored answer; `value` is JSON (`null` when skipped)."""
+
+    run_id: int
+    step_id: str
+    value: str
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    """Which consent text, in which flow version, a participant agreed to."""
+
+    flow_id: str
+    flow_version: int
+    consent_version: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A run whose latest messages may not have reached the participant."""
+
+    run: Run
+    chat_id: int
+    language: str
+
+
+class Repository(Protocol):
+    """Everything Heard stores, as a small async interface."""
+
+    async def register_flow(
+        self, flow_id: str, version: int, content_hash: str, definition: str, now: datetime
+    ) -> None:
+        """Keep a flow version's definition; refuse a changed one with the same version."""
+
+    async def flow_definition(self, flow_id: str, version: int) -> str | None:
+        """Return the stored definition (JSON) of a flow version."""
+
+    async def contact_for_user(self, user_id: int) -> Contact | None:
+        """Return the participant behind a Telegram user, if they ever consented."""
+
+    async def enrol(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        language: str,
+        consent: ConsentGiven,
+        now: datetime,
+    ) -> Participant:
+        """Record consent, creating the participant and identity if they are new."""
+
+    async def start_run(
+        self, participant_code: str, flow_id: str, flow_version: int, state: str, now: datetime
+    ) -> Run:
+        """Create a run for a participant."""
+
+    async def latest_run(self, participant_code: str) -> Run | None:
+        """Return the participant's most recent run."""
+
+    async def run(self, run_id: int) -> Run | None:
+        """Return one run."""
+
+    async def save(
+        self,
+        run_id: int,
+        state: str,
+        status: str,
+        answers: list[tuple[str, str]],
+        now: datetime,
+    ) -> None:
+        """Store a run's new state and answers (step id, JSON value) in one transaction."""
+
+    async def mark_delivered(self, run_id: int, prompt_message_id: int | None) -> None:
+        """Note that the run's messages were shown, and which message holds the question."""
+
+    async def undelivered(self) -> list[Pending]:
+        """Return runs whose latest state was saved but not yet shown."""
+
+    async def set_status(self, participant_code: str, status: ParticipantStatus) -> None:
+        """Change whether a participant may be sent messages."""
+
+    async def answers(self, run_id: int) -> list[StoredAnswer]:
+        """Return a run's answers in the order they were given."""
+
+    async def close(self) -> None:
+        """Release the database."""

@@ -1,0 +1,306 @@
+"""The Repository on SQLite: one writer connection, WAL, foreign keys, durable commits."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.migrations import migrate
+from storage.repository import (
+    ConsentGiven,
+    Contact,
+    FlowVersionConflict,
+    Participant,
+    ParticipantStatus,
+    Pending,
+    Run,
+    StoredAnswer,
+)
+
+# Crockford-style letters and digits without the ones people confuse (0/O, 1/I/L, U).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 6
+RUN_COLUMNS = (
+    "id, participant_code, flow_id, flow_version, state, status, started_at, updated_at, "
+    "completed_at, prompt_message_id, needs_delivery"
+)
+
+
+def new_code() -> str:
+    """Return a random participant code such as P-7KQ2MX."""
+    return "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class SQLiteRepository:
+    """Heard's data in one SQLite file."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        # One connection serves every chat: a lock keeps each transaction whole.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SQLiteRepository:
+        """Open (creating if needed) and migrate the database at this path."""
+        db = await aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db)
+
+    async def close(self) -> None:
+        """Release the database."""
+        await self._db.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _one(self, sql: str, args: Iterable[Any] = ()) -> Any:
+        async with self._lock, self._db.execute(sql, tuple(args)) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
+        async with self._lock, self._db.execute(sql, tuple(args)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def register_flow(
+        self, flow_id: str, version: int, content_hash: str, definition: str, now: datetime
+    ) -> None:
+        """Keep a flow version's definition; refuse a changed one with the same version."""
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT content_hash FROM flows WHERE flow_id = ? AND version = ?",
+                (flow_id, version),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                await db.execute(
+                    "INSERT INTO flows (flow_id, version, content_hash, definition, registered_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (flow_id, version, content_hash, definition, now.isoformat()),
+                )
+            elif row[0] != content_hash:
+                raise FlowVersionConflict(flow_id, version)
+
+    async def flow_definition(self, flow_id: str, version: int) -> str | None:
+        """Return the stored definition (JSON) of a flow version."""
+        row = await self._one(
+            "SELECT definition FROM flows WHERE flow_id = ? AND version = ?", (flow_id, version)
+        )
+        return None if row is None else str(row[0])
+
+    async def contact_for_user(self, user_id: int) -> Contact | None:
+        """Return the participant behind a Telegram user, if they ever consented."""
+        row = await self._one(
+            "SELECT p.code, p.language, p.status, p.contact_ok, p.created_at, i.chat_id "
+            "FROM identities i JOIN participants p ON p.code = i.participant_code "
+            "WHERE i.telegram_user_id = ?",
+            (user_id,),
+        )
+        if row is None:
+            return None
+        return Contact(_participant(row), int(row[5]))
+
+    async def enrol(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        language: str,
+        consent: ConsentGiven,
+        now: datetime,
+    ) -> Participant:
+        """Record consent, creating the participant and identity if they are new."""
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT p.code, p.language, p.status, p.contact_ok, p.created_at "
+                "FROM identities i JOIN participants p ON p.code = i.participant_code "
+                "WHERE i.telegram_user_id = ?",
+                (user_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                code = await self._unused_code(db)
+                await db.execute(
+                    "INSERT INTO participants (code, language, created_at) VALUES (?, ?, ?)",
+                    (code, language, now.isoformat()),
+                )
+                await db.execute(
+                    "INSERT INTO identities (participant_code, telegram_user_id, chat_id) "
+                    "VALUES (?, ?, ?)",
+                    (code, user_id, chat_id),
+                )
+                participant = Participant(code, language, "active", False, now)
+            else:
+                participant = _participant(row)
+            await db.execute(
+                "INSERT INTO consents "
+                "(participant_code, flow_id, flow_version, consent_version, given_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    participant.code,
+                    consent.flow_id,
+                    consent.flow_version,
+                    consent.consent_version,
+                    now.isoformat(),
+                ),
+            )
+        return participant
+
+    async def _unused_code(self, db: aiosqlite.Connection) -> str:
+        while True:
+            code = new_code()
+            async with db.execute("SELECT 1 FROM participants WHERE code = ?", (code,)) as cur:
+                if await cur.fetchone() is None:
+                    return code
+
+    async def start_run(
+        self, participant_code: str, flow_id: str, flow_version: int, state: str, now: datetime
+    ) -> Run:
+        """Create a run for a participant."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO runs (participant_code, flow_id, flow_version, state, status, "
+                "started_at, updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?)",
+                (participant_code, flow_id, flow_version, state, now.isoformat(), now.isoformat()),
+            )
+            run_id = cursor.lastrowid
+        assert run_id is not None
+        return Run(
+            run_id,
+            participant_code,
+            flow_id,
+            flow_version,
+            state,
+            "new",
+            now,
+            now,
+            None,
+            None,
+            False,
+        )
+
+    async def latest_run(self, participant_code: str) -> Run | None:
+        """Return the participant's most recent run."""
+        row = await self._one(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE participant_code = ? ORDER BY id DESC LIMIT 1",
+            (participant_code,),
+        )
+        return None if row is None else _run(row)
+
+    async def run(self, run_id: int) -> Run | None:
+        """Return one run."""
+        row = await self._one(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        return None if row is None else _run(row)
+
+    async def save(
+        self,
+        run_id: int,
+        state: str,
+        status: str,
+        answers: list[tuple[str, str]],
+        now: datetime,
+    ) -> None:
+        """Store a run's new state and answers (step id, JSON value) in one transaction."""
+        stamp = now.isoformat()
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE runs SET state = ?, status = ?, updated_at = ?, needs_delivery = 1, "
+                "completed_at = CASE WHEN ? = 'completed' THEN COALESCE(completed_at, ?) END "
+                "WHERE id = ?",
+                (state, status, stamp, status, stamp, run_id),
+            )
+            for step_id, value in answers:
+                await db.execute(
+                    "INSERT INTO answers (run_id, step_id, value, answered_at, seq) "
+                    "VALUES (?, ?, ?, ?, "
+                    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM answers WHERE run_id = ?)) "
+                    "ON CONFLICT (run_id, step_id) DO UPDATE SET value = excluded.value, "
+                    "answered_at = excluded.answered_at, seq = excluded.seq",
+                    (run_id, step_id, value, stamp, run_id),
+                )
+
+    async def mark_delivered(self, run_id: int, prompt_message_id: int | None) -> None:
+        """Note that the run's messages were shown, and which message holds the question."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE runs SET needs_delivery = 0, "
+                "prompt_message_id = COALESCE(?, prompt_message_id) WHERE id = ?",
+                (prompt_message_id, run_id),
+            )
+
+    async def undelivered(self) -> list[Pending]:
+        """Return runs whose latest state was saved but not yet shown."""
+        rows = await self._all(
+            f"SELECT {', '.join('r.' + c for c in RUN_COLUMNS.split(', '))}, i.chat_id, "
+            "p.language FROM runs r JOIN participants p ON p.code = r.participant_code "
+            "JOIN identities i ON i.participant_code = p.code "
+            "WHERE r.needs_delivery = 1 AND p.status != 'unreachable' ORDER BY r.id"
+        )
+        return [Pending(_run(row), int(row[11]), str(row[12])) for row in rows]
+
+    async def set_status(self, participant_code: str, status: ParticipantStatus) -> None:
+        """Change whether a participant may be sent messages."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE participants SET status = ? WHERE code = ?", (status, participant_code)
+            )
+
+    async def answers(self, run_id: int) -> list[StoredAnswer]:
+        """Return a run's answers in the order they were given."""
+        rows = await self._all(
+            "SELECT run_id, step_id, value, answered_at FROM answers WHERE run_id = ? "
+            "ORDER BY seq",
+            (run_id,),
+        )
+        return [
+            StoredAnswer(int(r[0]), str(r[1]), str(r[2]), datetime.fromisoformat(r[3]))
+            for r in rows
+        ]
+
+
+def _participant(row: Any) -> Participant:
+    return Participant(
+        code=str(row[0]),
+        language=str(row[1]),
+        status=row[2],
+        contact_ok=bool(row[3]),
+        created_at=datetime.fromisoformat(row[4]),
+    )
+
+
+def _run(row: Any) -> Run:
+    return Run(
+        id=int(row[0]),
+        participant_code=str(row[1]),
+        flow_id=str(row[2]),
+        flow_version=int(row[3]),
+        state=str(row[4]),
+        status=str(row[5]),
+        started_at=datetime.fromisoformat(row[6]),
+        updated_at=datetime.fromisoformat(row[7]),
+        completed_at=datetime.fromisoformat(row[8]) if row[8] else None,
+        prompt_message_id=None if row[9] is None else int(row[9]),
+        needs_delivery=bool(row[10]),
+    )
