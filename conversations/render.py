@@ -180,8 +180,8 @@ class Renderer:
         elif isinstance(step, YesNoStep):
             rows.append(
                 (
-                    button(self.words("button_yes"), "p", "y"),
-                    button(self.words("button_no"), "p", "n"),
+                    button(self.words("button_yes"), "p", "yes"),
+                    button(self.words("button_no"), "p", "no"),
                 )
             )
         elif isinstance(step, ScaleStep):

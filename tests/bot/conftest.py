@@ -1,0 +1,56 @@
+"""Fixtures that run the real bot against the fake Bot API server."""
+
+import shutil
+
+import pytest
+
+from tests.support.bot_harness import SAMPLE_FLOWS, FixedClock, InProcessBot, bot_settings
+from tests.support.chat_user import ChatUser
+from tests.support.fake_telegram import FakeTelegram
+
+
+@pytest.fixture
+async def fake():
+    server = FakeTelegram(token="123456:TEST-token-0123456789abcdefghij")
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def flows_dir(tmp_path):
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    shutil.copy(SAMPLE_FLOWS / "sample.yaml", folder / "sample.yaml")
+    return folder
+
+
+@pytest.fixture
+def clock():
+    return FixedClock()
+
+
+@pytest.fixture
+def database(tmp_path):
+    return tmp_path / "heard.db"
+
+
+@pytest.fixture
+async def heard(fake, flows_dir, database, clock):
+    bot = InProcessBot(bot_settings(fake, database, flows_dir, "sample"), clock)
+    await bot.start(fake)
+    yield bot
+    await bot.stop()
+
+
+@pytest.fixture
+def make_user(fake, heard):
+    def make(user_id=1001, **kwargs):
+        return ChatUser(fake, user_id, settle=heard.settle, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user()

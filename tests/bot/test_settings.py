@@ -1,0 +1,82 @@
+"""Settings: defaults, and one clear line naming each bad setting."""
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+TOKEN = "123456789:AAEabcdefghijklmnopqrstuvwxyz012345"
+NAMES = [
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_URL",
+    "HEARD_DATABASE",
+    "HEARD_CONVERSATIONS",
+    "HEARD_ADMINS",
+    "HEARD_TIMEZONE",
+    "HEARD_DEFAULT_FLOW",
+    "HEARD_LOG_LEVEL",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_settings_defaults_without_env_file():
+    settings = load_settings(None)
+    assert settings.telegram_bot_token is None
+    assert settings.telegram_api_url == "https://api.telegram.org/bot"
+    assert str(settings.heard_database) == "heard.db"
+    assert settings.heard_conversations is None
+    assert settings.heard_admins == ()
+    assert settings.heard_timezone == "Europe/London"
+
+
+def test_settings_read_from_env_file(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\n"
+        "TELEGRAM_API_URL=http://127.0.0.1:8081/bot/\n"
+        "HEARD_ADMINS=12, 34\n"
+        "HEARD_TIMEZONE=Europe/Dublin\n"
+        "SOMETHING_ELSE=ignored\n"
+    )
+    settings = load_settings(env)
+    assert settings.require_token() == TOKEN
+    assert settings.telegram_api_url == "http://127.0.0.1:8081/bot"
+    assert settings.heard_admins == (12, 34)
+    assert settings.zone.key == "Europe/Dublin"
+
+
+def test_settings_environment_overrides_env_file(tmp_path, monkeypatch):
+    env = tmp_path / ".env"
+    env.write_text("HEARD_DATABASE=from-file.db\n")
+    monkeypatch.setenv("HEARD_DATABASE", "from-env.db")
+    assert str(load_settings(env).heard_database) == "from-env.db"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("HEARD_ADMINS", "12,abc", "HEARD_ADMINS is not valid ('12,abc'): expected Telegram user"),
+        ("HEARD_TIMEZONE", "Mars/Base", "HEARD_TIMEZONE is not valid ('Mars/Base'): expected a"),
+        ("TELEGRAM_API_URL", "ftp://x", "TELEGRAM_API_URL is not valid ('ftp://x'): expected"),
+        ("HEARD_LOG_LEVEL", "LOUD", "HEARD_LOG_LEVEL is not valid ('LOUD'): expected one of"),
+        ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN is not valid: expected a bot"),
+    ],
+)
+def test_settings_bad_value_names_the_setting(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None)
+    message = str(caught.value).replace(" (got ", " (")
+    assert message.startswith(expected)
+    assert "\n" not in message
+    assert "not-a-token" not in str(caught.value)
+
+
+def test_settings_missing_token_is_named_only_when_needed():
+    settings = load_settings(None)
+    with pytest.raises(SettingsError, match=r"^TELEGRAM_BOT_TOKEN is not set: expected"):
+        settings.require_token()

@@ -1,0 +1,155 @@
+"""Contract tests every Repository implementation must pass (SQLite for now)."""
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storage.repository import ConsentGiven, FlowVersionConflict
+from storage.sqlite import CODE_ALPHABET, SQLiteRepository, new_code
+
+NOW = datetime(2026, 3, 29, 9, 30, tzinfo=UTC)
+CONSENT = ConsentGiven("sample", 1, 1)
+
+
+@pytest.fixture
+async def repo(tmp_path):
+    repository = await SQLiteRepository.open(tmp_path / "heard.db")
+    await repository.register_flow("sample", 1, "hash-1", '{"id": "sample"}', NOW)
+    yield repository
+    await repository.close()
+
+
+async def enrol(repo, user_id=1001, chat_id=1001):
+    return await repo.enrol(
+        user_id=user_id, chat_id=chat_id, language="en", consent=CONSENT, now=NOW
+    )
+
+
+def test_new_code_is_short_and_unambiguous():
+    codes = {new_code() for _ in range(200)}
+    assert len(codes) == 200
+    for code in codes:
+        assert code.startswith("P-")
+        assert len(code) == 8
+        assert set(code[2:]) <= set(CODE_ALPHABET)
+
+
+async def test_repository_register_flow_is_idempotent_and_refuses_changed_content(repo):
+    await repo.register_flow("sample", 1, "hash-1", '{"id": "sample"}', NOW)
+    with pytest.raises(FlowVersionConflict, match="version 1 has changed"):
+        await repo.register_flow("sample", 1, "hash-2", '{"id": "other"}', NOW)
+    await repo.register_flow("sample", 2, "hash-2", '{"id": "sample", "v": 2}', NOW)
+    assert await repo.flow_definition("sample", 1) == '{"id": "sample"}'
+    assert await repo.flow_definition("sample", 2) == '{"id": "sample", "v": 2}'
+    assert await repo.flow_definition("sample", 3) is None
+
+
+async def test_repository_enrol_creates_participant_once(repo):
+    assert await repo.contact_for_user(1001) is None
+    first = await enrol(repo)
+    again = await enrol(repo)
+    assert first.code == again.code
+    contact = await repo.contact_for_user(1001)
+    assert contact is not None
+    assert contact.participant.code == first.code
+    assert contact.chat_id == 1001
+    assert contact.participant.status == "active"
+
+
+async def test_repository_save_stores_state_and_answers_in_order(repo):
+    participant = await enrol(repo)
+    run = await repo.start_run(participant.code, "sample", 1, '{"s": 0}', NOW)
+    assert (await repo.latest_run(participant.code)).id == run.id
+    later = NOW + timedelta(minutes=1)
+    await repo.save(run.id, '{"s": 1}', "active", [("q1", "true"), ("q2", "null")], later)
+    await repo.save(run.id, '{"s": 2}', "active", [("q3", json.dumps("ok ✓"))], later)
+    stored = await repo.run(run.id)
+    assert stored.state == '{"s": 2}'
+    assert stored.needs_delivery
+    assert stored.updated_at == later
+    answers = await repo.answers(run.id)
+    assert [(a.step_id, a.value) for a in answers] == [
+        ("q1", "true"),
+        ("q2", "null"),
+        ("q3", json.dumps("ok ✓")),
+    ]
+
+
+async def test_repository_changed_answer_replaces_the_old_one(repo):
+    participant = await enrol(repo)
+    run = await repo.start_run(participant.code, "sample", 1, "{}", NOW)
+    await repo.save(run.id, "{}", "active", [("q1", '"a"'), ("q2", '"b"')], NOW)
+    await repo.save(run.id, "{}", "active", [("q1", '"c"')], NOW)
+    answers = await repo.answers(run.id)
+    assert [(a.step_id, a.value) for a in answers] == [("q2", '"b"'), ("q1", '"c"')]
+
+
+async def test_repository_completion_is_timed_once(repo):
+    participant = await enrol(repo)
+    run = await repo.start_run(participant.code, "sample", 1, "{}", NOW)
+    await repo.save(run.id, "{}", "completed", [], NOW)
+    await repo.save(run.id, "{}", "completed", [], NOW + timedelta(hours=1))
+    assert (await repo.run(run.id)).completed_at == NOW
+
+
+async def test_repository_undelivered_until_marked(repo):
+    participant = await enrol(repo)
+    run = await repo.start_run(participant.code, "sample", 1, "{}", NOW)
+    assert await repo.undelivered() == []
+    await repo.save(run.id, "{}", "active", [], NOW)
+    pending = await repo.undelivered()
+    assert [(p.run.id, p.chat_id, p.language) for p in pending] == [(run.id, 1001, "en")]
+    await repo.mark_delivered(run.id, 77)
+    assert await repo.undelivered() == []
+    assert (await repo.run(run.id)).prompt_message_id == 77
+    await repo.mark_delivered(run.id, None)
+    assert (await repo.run(run.id)).prompt_message_id == 77
+
+
+async def test_repository_unreachable_participants_are_not_redelivered(repo):
+    participant = await enrol(repo)
+    run = await repo.start_run(participant.code, "sample", 1, "{}", NOW)
+    await repo.save(run.id, "{}", "active", [], NOW)
+    await repo.set_status(participant.code, "unreachable")
+    assert await repo.undelivered() == []
+    assert (await repo.contact_for_user(1001)).participant.status == "unreachable"
+
+
+async def test_repository_run_needs_a_registered_flow_version(repo):
+    participant = await enrol(repo)
+    with pytest.raises(sqlite3.IntegrityError):
+        await repo.start_run(participant.code, "sample", 9, "{}", NOW)
+
+
+async def test_repository_telegram_ids_live_only_in_identities(repo, tmp_path):
+    participant = await enrol(repo, user_id=987654321, chat_id=987654321)
+    run = await repo.start_run(participant.code, "sample", 1, "{}", NOW)
+    await repo.save(run.id, "{}", "active", [("q1", '"x"')], NOW)
+    await repo.close()
+    db = sqlite3.connect(tmp_path / "heard.db")
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    holding = []
+    for table in tables:
+        for row in db.execute(f"SELECT * FROM {table}"):
+            if any(str(cell) == "987654321" for cell in row):
+                holding.append(table)
+    db.close()
+    assert holding == ["identities"]
+    reopened = await SQLiteRepository.open(tmp_path / "heard.db")
+    await reopened.close()
+
+
+async def test_repository_migrations_are_recorded_and_run_once(tmp_path):
+    path = tmp_path / "m.db"
+    first = await SQLiteRepository.open(path)
+    await first.close()
+    second = await SQLiteRepository.open(path)
+    await second.close()
+    db = sqlite3.connect(path)
+    names = [r[0] for r in db.execute("SELECT name FROM schema_migrations")]
+    mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    db.close()
+    assert names == ["0001_participant_journey"]
+    assert mode == "wal"

@@ -1,0 +1,153 @@
+"""Run the real Heard application against the fake Bot API server, in-process or as a process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import serve
+from bot.settings import Settings, load_settings
+from tests.support.fake_telegram import FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_FLOWS = ROOT / "tests" / "data" / "flows"
+
+
+@dataclass
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    current: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+def bot_settings(server: FakeTelegram, database: Path, flows: Path, default_flow: str) -> Settings:
+    return load_settings(
+        None,
+        telegram_bot_token=server.token,
+        telegram_api_url=server.base_url,
+        heard_database=database,
+        heard_conversations=flows,
+        heard_default_flow=default_flow,
+    )
+
+
+def bot_environment(server: FakeTelegram, database: Path, flows: Path, default_flow: str):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEARD_", "TELEGRAM_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=server.token,
+        TELEGRAM_API_URL=server.base_url,
+        HEARD_DATABASE=str(database),
+        HEARD_CONVERSATIONS=str(flows),
+        HEARD_DEFAULT_FLOW=default_flow,
+        HEARD_LOG_LEVEL="INFO",
+    )
+    return env
+
+
+class InProcessBot:
+    """Heard's `serve` in this event loop, with a hook that says when an update is done."""
+
+    def __init__(self, settings: Settings, clock: FixedClock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._stop = asyncio.Event()
+        self._done: set[int] = set()
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, server: FakeTelegram) -> None:
+        polls = sum(1 for call in server.calls if call.method == "getUpdates")
+        self._task = asyncio.create_task(
+            serve(self.settings, stop=self._stop, clock=self.clock, on_processed=self._processed)
+        )
+        waiting = server.polls_waiting
+        await server.wait_for(
+            lambda: (
+                self._task.done()
+                or server.polls_waiting > waiting
+                or sum(1 for call in server.calls if call.method == "getUpdates") > polls
+            ),
+            timeout=15,
+        )
+        if self._task.done():
+            self._task.result()
+
+    def _processed(self, update: object) -> None:
+        update_id = getattr(update, "update_id", None)
+        if update_id is not None:
+            self._done.add(update_id)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def settle(self, update_id: int, bound: float = 10.0) -> None:
+        """Wait until the bot has finished handling this update."""
+        assert self._task is not None
+
+        def finished() -> bool:
+            return update_id in self._done or self._task.done()
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(finished), bound)
+        if self._task.done():
+            self._task.result()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, 15)
+
+
+class BotProcess:
+    """`heard run` as a separate process, so it can be killed with SIGKILL."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self, server: FakeTelegram) -> None:
+        polls = sum(1 for call in server.calls if call.method == "getUpdates")
+        waiting = server.polls_waiting
+        with self.log.open("ab") as out:
+            self.process = await asyncio.to_thread(
+                subprocess.Popen,
+                [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "run"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        await server.wait_for(
+            lambda: (
+                self.process.poll() is not None
+                or server.polls_waiting > waiting
+                or sum(1 for call in server.calls if call.method == "getUpdates") > polls
+            ),
+            timeout=30,
+        )
+        assert self.process.poll() is None, self.log.read_text()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def terminate(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=15)

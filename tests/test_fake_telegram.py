@@ -1,0 +1,597 @@
+"""The fake Bot API server answers a real python-telegram-bot client the way Telegram does."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Conflict, Forbidden, RetryAfter
+from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
+
+from tests.support.chat_user import ChatUser
+from tests.support.fake_telegram import (
+    USER_KINDS,
+    ApiError,
+    FakeTelegram,
+    check_inline_keyboard,
+    matches_type,
+    visible_text,
+)
+
+USER = 42
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(server: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(
+        server.token, base_url=server.base_url, base_file_url=server.base_file_url
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def chat(server: FakeTelegram) -> int:
+    """Open the private chat: the user writes first, as on Telegram."""
+    server.send_text(USER, "hello")
+    return USER
+
+
+def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d)] for t, d in buttons])
+
+
+async def raw_call(
+    http: aiohttp.ClientSession, server: FakeTelegram, method: str, **request: Any
+) -> tuple[int, dict[str, Any]]:
+    http_method = request.pop("http_method", "POST")
+    token = request.pop("token", server.token)
+    url = f"{server.base_url}{token}/{method}"
+    async with http.request(http_method, url, **request) as response:
+        return response.status, await response.json()
+
+
+# --- PTB interoperates -------------------------------------------------------------------------
+
+
+async def test_get_me_names_the_bot(bot: Bot) -> None:
+    assert (bot.id, bot.username) == (123456, "heard_test_bot")
+
+
+async def test_send_message_with_inline_keyboard_is_stored(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    markup = keyboard(("Yes", "v1|yes"), ("No", "v1|no"))
+
+    sent = await bot.send_message(chat, "Ready?", reply_markup=markup)
+
+    assert sent.text == "Ready?"
+    assert sent.reply_markup is not None
+    assert sent.reply_markup.to_dict() == markup.to_dict()
+    assert server.buttons(chat, sent.message_id) == [("Yes", "v1|yes"), ("No", "v1|no")]
+    [stored] = server.chat_messages(chat)
+    assert (stored.message_id, stored.text, stored.edited) == (sent.message_id, "Ready?", False)
+
+
+async def test_edit_message_text_is_reflected_and_a_no_op_edit_is_refused(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    sent = await bot.send_message(chat, "Ready?", reply_markup=keyboard(("Yes", "v1|yes")))
+
+    edited = await bot.edit_message_text("Thanks", chat_id=chat, message_id=sent.message_id)
+
+    assert isinstance(edited, Message)
+    assert edited.text == "Thanks"
+    [stored] = server.chat_messages(chat)
+    assert (stored.text, stored.reply_markup, stored.edited) == ("Thanks", None, True)
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_text("Thanks", chat_id=chat, message_id=sent.message_id)
+
+
+async def test_edit_message_reply_markup_refuses_the_same_keyboard(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    markup = keyboard(("Yes", "v1|yes"))
+    sent = await bot.send_message(chat, "Ready?", reply_markup=markup)
+
+    await bot.edit_message_reply_markup(chat, sent.message_id, reply_markup=None)
+
+    assert server.buttons(chat, sent.message_id) == []
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_reply_markup(chat, sent.message_id, reply_markup=None)
+
+
+async def test_edit_of_a_missing_message_is_refused(bot: Bot, chat: int) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("Thanks", chat_id=chat, message_id=999)
+
+
+async def test_press_reaches_the_bot_and_a_callback_is_answered_once(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    sent = await bot.send_message(chat, "Ready?", reply_markup=keyboard(("Yes", "v1|yes")))
+    update_id = server.press(chat, sent.message_id, "v1|yes")
+
+    *_, update = await bot.get_updates(timeout=1)
+
+    query = update.callback_query
+    assert update.update_id == update_id
+    assert query is not None
+    assert query.message is not None
+    assert (query.data, query.from_user.id, query.message.message_id) == (
+        "v1|yes",
+        chat,
+        sent.message_id,
+    )
+    with pytest.raises(BadRequest, match=r"(?i)MESSAGE_TOO_LONG"):
+        await bot.answer_callback_query(query.id, text="x" * 201)
+    assert await bot.answer_callback_query(query.id, text="Saved")
+    assert server.answered_callbacks() == [{"callback_query_id": query.id, "text": "Saved"}]
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(query.id)
+
+
+async def test_send_document_round_trips_the_bytes(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    content = bytes(range(256)) * 4
+
+    sent = await bot.send_document(chat, content, filename="export.csv", caption="Your data")
+
+    assert sent.document is not None
+    assert sent.document.file_name == "export.csv"
+    [stored] = server.chat_messages(chat)
+    assert stored.document is not None
+    assert (stored.document["file_name"], stored.document["content"]) == ("export.csv", content)
+    assert stored.caption == "Your data"
+    downloaded = await (await bot.get_file(sent.document.file_id)).download_as_bytearray()
+    assert bytes(downloaded) == content
+
+
+async def test_send_photo_keeps_the_bytes(server: FakeTelegram, bot: Bot, chat: int) -> None:
+    sent = await bot.send_photo(chat, b"\x89PNG fake", caption="A chart")
+
+    assert sent.photo
+    assert sent.caption == "A chart"
+    [stored] = server.chat_messages(chat)
+    assert stored.photo is not None
+    assert stored.photo["content"] == b"\x89PNG fake"
+
+
+async def test_delete_message_marks_it_deleted(server: FakeTelegram, bot: Bot, chat: int) -> None:
+    sent = await bot.send_message(chat, "Oops", reply_markup=keyboard(("Yes", "v1|yes")))
+
+    assert await bot.delete_message(chat, sent.message_id)
+
+    assert [m.deleted for m in server.chat_messages(chat)] == [True]
+    with pytest.raises(LookupError):
+        server.press(chat, sent.message_id, "v1|yes")
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+        await bot.delete_message(chat, sent.message_id)
+
+
+async def test_the_bot_may_delete_a_user_message(bot: Bot, chat: int) -> None:
+    [update] = await bot.get_updates()
+    assert update.message is not None
+
+    assert await bot.delete_message(chat, update.message.message_id)
+
+
+async def test_commands_are_kept_per_scope_and_language(bot: Bot) -> None:
+    private = BotCommandScopeAllPrivateChats()
+    await bot.set_my_commands([BotCommand("start", "Begin"), BotCommand("help", "Get help")])
+    await bot.set_my_commands([BotCommand("start", "Beginnen")], scope=private, language_code="de")
+
+    default = await bot.get_my_commands()
+    german = await bot.get_my_commands(scope=private, language_code="de")
+    await bot.delete_my_commands()
+
+    assert [c.command for c in default] == ["start", "help"]
+    assert [(c.command, c.description) for c in german] == [("start", "Beginnen")]
+    assert await bot.get_my_commands() == ()
+
+
+@pytest.mark.parametrize(
+    ("command", "error"),
+    [
+        (BotCommand("Start", "Begin"), "BOT_COMMAND_INVALID"),
+        (BotCommand("a" * 33, "Begin"), "BOT_COMMAND_INVALID"),
+        (BotCommand("start", ""), "BOT_COMMAND_DESCRIPTION_INVALID"),
+        (BotCommand("start", "x" * 257), "BOT_COMMAND_DESCRIPTION_INVALID"),
+    ],
+)
+async def test_invalid_commands_are_refused(bot: Bot, command: BotCommand, error: str) -> None:
+    with pytest.raises(BadRequest, match=f"(?i){re.escape(error)}"):
+        await bot.set_my_commands([command])
+
+
+async def test_every_kind_of_user_message_parses_and_fits_the_spec(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    for kind in USER_KINDS:
+        server.send_kind(USER, kind)
+
+    updates = await bot.get_updates(timeout=1)
+
+    assert len(updates) == len(USER_KINDS)
+    for update, kind in zip(updates, USER_KINDS, strict=True):
+        assert update.message is not None
+        assert getattr(update.message, kind), kind
+    [poll_call] = server.calls_of("getUpdates")
+    assert all(matches_type(raw, "Update") for raw in poll_call.result_or_error)
+
+
+async def test_commands_get_entities_and_groups_and_channels_look_real(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    server.send_text(7, "/start@heard_test_bot now", chat_type="group")
+    server.send_text(7, "news", chat_type="channel")
+
+    group, channel = await bot.get_updates(timeout=1)
+
+    assert group.message is not None
+    assert group.message.chat.type == "group"
+    assert group.message.chat.id < 0
+    assert group.message.parse_entities() == {group.message.entities[0]: "/start@heard_test_bot"}
+    assert channel.channel_post is not None
+    assert channel.channel_post.chat.type == "channel"
+    assert channel.channel_post.sender_chat is not None
+    sent = await bot.send_message(group.message.chat.id, "Hi all")
+    assert server.chat_messages(group.message.chat.id)[0].message_id == sent.message_id
+
+
+# --- long polling ------------------------------------------------------------------------------
+
+
+async def test_long_poll_returns_as_soon_as_an_update_arrives(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    loop = asyncio.get_running_loop()
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await server.wait_for(lambda: server.polls_waiting == 1, timeout=2)
+
+    injected_at = loop.time()
+    update_id = server.send_text(USER, "hello")
+    updates = await asyncio.wait_for(poll, timeout=3)
+
+    assert loop.time() - injected_at < 1
+    assert [u.update_id for u in updates] == [update_id]
+    assert update_id in server.delivered_update_ids()
+    assert update_id not in server.confirmed_update_ids()
+    assert await bot.get_updates(offset=update_id + 1, timeout=0) == ()
+    assert update_id in server.confirmed_update_ids()
+    assert server.confirmed_offset == update_id + 1
+
+
+async def test_long_poll_waits_its_timeout_when_nothing_arrives(bot: Bot) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    updates = await bot.get_updates(timeout=1)
+
+    assert updates == ()
+    assert 0.9 <= loop.time() - started < 3
+
+
+async def test_limit_offset_and_allowed_updates(server: FakeTelegram, bot: Bot) -> None:
+    first, second, third = (server.send_text(USER, str(n)) for n in range(3))
+
+    assert [u.update_id for u in await bot.get_updates(limit=2)] == [first, second]
+    assert [u.update_id for u in await bot.get_updates(offset=second + 1)] == [third]
+    await bot.get_updates(offset=third + 1, allowed_updates=["callback_query"])
+    ignored = server.send_text(USER, "not wanted")
+    assert await bot.get_updates(offset=third + 1) == ()
+    assert ignored not in server.delivered_update_ids()
+
+
+async def test_a_second_poll_terminates_the_first(
+    server: FakeTelegram, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    first = asyncio.create_task(bot.get_updates(timeout=5))
+    await server.wait_for(lambda: server.polls_waiting == 1, timeout=2)
+
+    status, _ = await raw_call(http, server, "getUpdates", data={"timeout": "0"})
+
+    assert status == 200
+    with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+        await asyncio.wait_for(first, timeout=3)
+
+
+async def test_stop_wakes_a_pending_long_poll(server: FakeTelegram, bot: Bot) -> None:
+    loop = asyncio.get_running_loop()
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await server.wait_for(lambda: server.polls_waiting == 1, timeout=2)
+    started = loop.time()
+
+    await server.stop()
+
+    assert await asyncio.wait_for(poll, timeout=3) == ()
+    assert loop.time() - started < 2
+
+
+# --- errors surface as PTB exceptions ----------------------------------------------------------
+
+
+async def test_text_longer_than_4096_characters_is_refused(bot: Bot, chat: int) -> None:
+    await bot.send_message(chat, "é" * 4096)
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.send_message(chat, "é" * 4097)
+
+
+async def test_blank_text_is_refused(bot: Bot, chat: int) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+        await bot.send_message(chat, "  \n")
+
+
+async def test_callback_data_longer_than_64_bytes_is_refused(bot: Bot, chat: int) -> None:
+    await bot.send_message(chat, "ok", reply_markup=keyboard(("Yes", "é" * 32)))
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
+        await bot.send_message(chat, "too long", reply_markup=keyboard(("Yes", "é" * 33)))
+
+
+async def test_sending_to_an_unknown_chat_is_refused(bot: Bot) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(999, "hello?")
+
+
+async def test_a_blocked_chat_is_forbidden(server: FakeTelegram, bot: Bot, chat: int) -> None:
+    sent = await bot.send_message(chat, "Ready?")
+    server.block(chat)
+
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_message(chat, "Still there?")
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.edit_message_text("Edited", chat_id=chat, message_id=sent.message_id)
+
+
+async def test_fail_next_429_raises_retry_after_then_recovers(
+    server: FakeTelegram, bot: Bot, chat: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    server.fail_next(
+        "sendMessage",
+        error_code=429,
+        description="Too Many Requests: retry after 7",
+        retry_after=7,
+    )
+
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(chat, "hello")
+
+    assert caught.value.retry_after == dtm.timedelta(seconds=7)
+    assert (await bot.send_message(chat, "hello")).text == "hello"
+
+
+async def test_fail_next_counts_its_times(server: FakeTelegram, bot: Bot, chat: int) -> None:
+    server.fail_next("sendmessage", error_code=400, description="Bad Request: nope", times=2)
+
+    for _ in range(2):
+        with pytest.raises(BadRequest, match=r"(?i)nope"):
+            await bot.send_message(chat, "hello")
+
+    assert (await bot.send_message(chat, "hello")).text == "hello"
+    assert [c.ok for c in server.calls_of("sendMessage")] == [False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("text", "parse_mode", "error"),
+    [
+        ("line<br>break", "HTML", "Unsupported start tag"),
+        ("a < b", "HTML", "Unsupported start tag"),
+        ("<b>bold", "HTML", "Can't find end tag"),
+        ("Done.", "MarkdownV2", "Character '.' is reserved"),
+        ("*bold", "MarkdownV2", "Can't find end"),
+        ("hi", "html", "unsupported parse_mode"),
+    ],
+)
+async def test_badly_formatted_text_is_refused(
+    bot: Bot, chat: int, text: str, parse_mode: str, error: str
+) -> None:
+    with pytest.raises(BadRequest, match=f"(?i){re.escape(error)}"):
+        await bot.send_message(chat, text, parse_mode=parse_mode)
+
+
+# --- the HTTP surface, without PTB -------------------------------------------------------------
+
+
+async def test_unknown_parameter_is_refused(
+    server: FakeTelegram, http: aiohttp.ClientSession, chat: int
+) -> None:
+    form = {"chat_id": str(chat), "text": "hi", "colour": "red"}
+
+    status, body = await raw_call(http, server, "sendMessage", data=form)
+
+    assert (status, body["description"]) == (400, "Bad Request: unknown parameter colour")
+    assert body["ok"] is False
+    assert body["error_code"] == 400
+
+
+async def test_missing_and_mistyped_parameters_are_refused(
+    server: FakeTelegram, http: aiohttp.ClientSession, chat: int
+) -> None:
+    missing = await raw_call(http, server, "sendMessage", json={"chat_id": chat})
+    mistyped = await raw_call(
+        http, server, "sendMessage", json={"chat_id": chat, "text": "hi", "protect_content": 3}
+    )
+
+    assert missing == (400, missing[1])
+    assert missing[1]["description"] == "Bad Request: parameter text is required"
+    assert mistyped[0] == 400
+    assert "protect_content" in mistyped[1]["description"]
+
+
+async def test_json_query_string_and_any_case_method_names_work(
+    server: FakeTelegram, http: aiohttp.ClientSession, chat: int
+) -> None:
+    markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
+    by_json = await raw_call(
+        http, server, "SENDMESSAGE", json={"chat_id": chat, "text": "a", "reply_markup": markup}
+    )
+    by_query = await raw_call(
+        http, server, "sendMessage", http_method="GET", params={"chat_id": chat, "text": "b"}
+    )
+
+    assert by_json[0] == by_query[0] == 200
+    assert [m.text for m in server.chat_messages(chat)] == ["a", "b"]
+    assert server.chat_messages(chat)[0].reply_markup == markup
+    assert [c.method for c in server.calls] == ["sendMessage", "sendMessage"]
+
+
+async def test_unknown_method_and_wrong_token(
+    server: FakeTelegram, http: aiohttp.ClientSession
+) -> None:
+    unknown = await raw_call(http, server, "sendTelepathy")
+    wrong_token = await raw_call(http, server, "getMe", token="1:WRONG")
+
+    assert unknown == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
+    assert wrong_token == (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+
+
+async def test_wait_for_times_out_listing_the_last_calls(server: FakeTelegram, bot: Bot) -> None:
+    with pytest.raises(TimeoutError, match=r"(?s)last calls.*getMe"):
+        await server.wait_for(lambda: False, timeout=0.05)
+
+
+# --- a whole PTB Application -------------------------------------------------------------------
+
+
+async def test_application_answers_start_and_shuts_down_quickly(server: FakeTelegram) -> None:
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("Welcome to Heard")
+
+    app = (
+        ApplicationBuilder()
+        .token(server.token)
+        .base_url(server.base_url)
+        .base_file_url(server.base_file_url)
+        .build()
+    )
+    app.add_handler(CommandHandler("start", start))
+    loop = asyncio.get_running_loop()
+
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling()
+        update_id = server.send_text(USER, "/start")
+        await server.wait_for(
+            lambda: [m.text for m in server.chat_messages(USER)] == ["Welcome to Heard"], 5
+        )
+        stopping = loop.time()
+        await app.updater.stop()
+        await app.stop()
+
+    assert loop.time() - stopping < 3
+    assert update_id in server.confirmed_update_ids()
+
+
+# --- ChatUser ----------------------------------------------------------------------------------
+
+
+async def test_chat_user_sends_presses_and_reads(server: FakeTelegram, bot: Bot) -> None:
+    offset = 0
+
+    async def respond(update: Update) -> None:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+            reply = f"You chose {update.callback_query.data}"
+        elif update.message is not None and update.message.text == "/start":
+            choices = keyboard(("Yes", "yes"), ("Yes, later", "later"), ("No", "no"))
+            await bot.send_message(USER, "Shall we begin?", reply_markup=choices)
+            return
+        else:
+            reply = "Please answer with words"
+        await bot.send_message(USER, reply)
+
+    async def settle(update_id: int) -> None:
+        """Play a tiny bot: fetch and answer every waiting update."""
+        nonlocal offset
+        for update in await bot.get_updates(offset=offset, timeout=1):
+            offset = update.update_id + 1
+            await respond(update)
+        assert update_id < offset
+
+    user = ChatUser(server, USER, settle=settle, first_name="Ada", language_code="de")
+    await user.send("/start")
+    assert (user.last_text(), user.buttons()) == ("Shall we begin?", ["Yes", "Yes, later", "No"])
+
+    seen = len(user.messages())
+    await user.press("Yes")
+    await user.press("later")
+    await user.send_kind("voice")
+    await user.press_data(user.messages()[0].message_id, "v0|stale")
+
+    assert user.texts_since(seen) == [
+        "You chose yes",
+        "You chose later",
+        "Please answer with words",
+        "You chose v0|stale",
+    ]
+    assert len(server.answered_callbacks()) == 3
+    with pytest.raises(AssertionError, match="more than one button"):
+        await user.press("es")
+    with pytest.raises(AssertionError, match="'Yes', 'Yes, later', 'No'"):
+        await user.press("Maybe")
+
+
+# --- pure checks -------------------------------------------------------------------------------
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_callback_data_is_limited_in_bytes_not_characters(data: str) -> None:
+    markup = {"inline_keyboard": [[{"text": "Go", "callback_data": data}]]}
+    if len(data.encode()) <= 64:
+        check_inline_keyboard(markup)
+    else:
+        with pytest.raises(ApiError, match="BUTTON_DATA_INVALID"):
+            check_inline_keyboard(markup)
+
+
+@pytest.mark.parametrize(
+    ("text", "parse_mode", "shown"),
+    [
+        ("<b>Hi</b> &amp; <a href='https://x.org'>bye</a>", "HTML", "Hi & bye"),
+        ("*Hi* \\& _bye_\\.", "MarkdownV2", "Hi & bye."),
+        ("[site](https://x.org) `a.b`", "MarkdownV2", "site a.b"),
+        ("*Hi*", "Markdown", "*Hi*"),
+        ("<b>", None, "<b>"),
+    ],
+)
+def test_visible_text_parses_like_telegram(text: str, parse_mode: str | None, shown: str) -> None:
+    assert visible_text(text, parse_mode) == shown
+
+
+def test_buttons_need_exactly_one_action() -> None:
+    with pytest.raises(ApiError, match="exactly one of"):
+        check_inline_keyboard({"inline_keyboard": [[{"text": "Go"}]]})
+    both = {"text": "Go", "callback_data": "go", "url": "https://x.org"}
+    with pytest.raises(ApiError, match="exactly one of"):
+        check_inline_keyboard({"inline_keyboard": [[both]]})
