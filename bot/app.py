@@ -121,8 +121,10 @@ async def _run(
         async def redeliver(context: ContextTypes.DEFAULT_TYPE) -> None:
             await redeliver_pending(journey, locks)
 
+        # Whatever was saved but not shown before a crash goes out now, then on a timer.
+        await redeliver_pending(journey, locks)
         assert app.job_queue is not None
-        app.job_queue.run_repeating(redeliver, interval=REDELIVERY_SECONDS, first=0.0)
+        app.job_queue.run_repeating(redeliver, interval=REDELIVERY_SECONDS, name="redeliver")
         await stop.wait()
         log.info("Heard is stopping")
         await app.updater.stop()

@@ -73,16 +73,21 @@ class InProcessBot:
             serve(self.settings, stop=self._stop, clock=self.clock, on_processed=self._processed)
         )
         waiting = server.polls_waiting
-        await server.wait_for(
-            lambda: (
-                self._task.done()
-                or server.polls_waiting > waiting
-                or sum(1 for call in server.calls if call.method == "getUpdates") > polls
-            ),
-            timeout=15,
+        polling = asyncio.create_task(
+            server.wait_for(
+                lambda: (
+                    server.polls_waiting > waiting
+                    or sum(1 for call in server.calls if call.method == "getUpdates") > polls
+                ),
+                timeout=15,
+            )
         )
+        # Whichever comes first: the bot polling, or the bot failing to start.
+        await asyncio.wait({polling, self._task}, return_when=asyncio.FIRST_COMPLETED)
         if self._task.done():
+            polling.cancel()
             self._task.result()
+        await polling
 
     def _processed(self, update: object) -> None:
         update_id = getattr(update, "update_id", None)

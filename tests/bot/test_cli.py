@@ -1,0 +1,147 @@
+"""The `heard` command: every subcommand, its help, and its errors in one line."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import main, parser
+from bot.simulate import simulate
+from conversations.loader import load_flow_file
+from tests.support.bot_harness import ROOT, SAMPLE_FLOWS
+
+SAMPLE = str(SAMPLE_FLOWS / "sample.yaml")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith(("HEARD_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
+
+
+def run(capsys, *argv):
+    code = main(["--env-file", os.devnull, *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_every_command_has_help():
+    subparsers = next(a for a in parser()._actions if a.dest == "command")
+    assert set(subparsers.choices) == {"run", "check", "graph", "simulate"}
+    for name, sub in subparsers.choices.items():
+        assert sub.description, name
+        assert sub.format_help().strip(), name
+    helps = {action.dest: action.help for action in subparsers._choices_actions}
+    assert all(helps.values())
+
+
+def test_cli_check_passes_shipped_conversations(capsys):
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert "0 error(s)" in out
+
+
+def test_cli_check_names_file_line_and_step(capsys, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        (SAMPLE_FLOWS / "sample.yaml").read_text().replace("next: change", "next: nowhere")
+    )
+    code, out, _ = run(capsys, "check", str(broken), SAMPLE)
+    assert code == 1
+    [line] = [row for row in out.splitlines() if "nowhere" in row]
+    assert line.startswith(f"{broken}:")
+    assert "step 'contact' error: goes to 'nowhere'" in line
+    assert "1 conversation(s) passed; 1 error(s)" in out
+
+
+def test_cli_check_a_folder(capsys):
+    code, out, _ = run(capsys, "check", str(SAMPLE_FLOWS))
+    assert code == 0
+    assert "2 conversation(s) passed" in out
+
+
+def test_cli_graph_prints_mermaid(capsys):
+    code, out, _ = run(capsys, "graph", SAMPLE)
+    assert code == 0
+    assert out.startswith("flowchart TD")
+
+
+def test_cli_graph_by_id_of_shipped_flow(capsys):
+    code, out, _ = run(capsys, "graph", "community-mental-health")
+    assert code == 0
+    assert "used-services" in out
+
+
+def test_cli_graph_unknown_flow_is_one_line(capsys):
+    code, _, err = run(capsys, "graph", "no-such-flow")
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "no conversation with id 'no-such-flow'" in err
+
+
+def test_cli_run_without_token_is_one_line(capsys):
+    code, _, err = run(capsys, "run")
+    assert code == 2
+    assert err == (
+        "heard: TELEGRAM_BOT_TOKEN is not set: expected a bot token from @BotFather, "
+        "like 123456789:AAE...\n"
+    )
+
+
+def test_cli_run_with_bad_setting_names_it(capsys, monkeypatch):
+    monkeypatch.setenv("HEARD_TIMEZONE", "Europe/Atlantis")
+    code, _, err = run(capsys, "run")
+    assert code == 2
+    assert err.startswith("heard: HEARD_TIMEZONE is not valid (got 'Europe/Atlantis')")
+    assert err.count("\n") == 1
+
+
+def test_cli_run_unreachable_api_is_one_line_without_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEARD_", "TELEGRAM_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN="123456:TEST-token-0123456789abcdefghij",
+        # Port 9 on loopback: nothing listens there, so the connection is refused at once.
+        TELEGRAM_API_URL="http://127.0.0.1:9/bot",
+        HEARD_DATABASE=str(tmp_path / "h.db"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "run"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("heard: cannot reach the Bot API at TELEGRAM_API_URL (http://127.0.0.1:9/bot)")
+    )
+
+
+def test_cli_simulate_chats_through_a_flow():
+    flow = load_flow_file(SAMPLE).flow
+    typed = iter(["y", "yes", "9", "4", "1, 3", "/back", "done", "phone", "/skip", "Later", "40"])
+    shown = []
+    code = simulate(flow, "en", read=lambda prompt: next(typed), write=shown.append)
+    text = "\n".join(shown)
+    assert code == 0
+    assert "Are you happy to take part?" in text
+    assert "Please choose a number from 1 to 5." in text
+    assert "Last time you said: The staff, The place" in text
+    assert "can't be skipped" in text
+    assert "Thank you for taking part." in text
+
+
+def test_cli_simulate_decline_and_quit():
+    flow = load_flow_file(SAMPLE).flow
+    shown = []
+    assert simulate(flow, "en", read=lambda prompt: "n", write=shown.append) == 0
+    assert "Nothing about you has been kept" in shown[-1]
+    typed = iter(["y", "/quit"])
+    assert simulate(flow, "en", read=lambda prompt: next(typed), write=shown.append) == 0
