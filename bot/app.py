@@ -61,6 +61,7 @@ async def serve(
     stop: asyncio.Event,
     clock: Clock | None = None,
     on_processed: Callable[[object], None] | None = None,
+    redelivery_seconds: float = REDELIVERY_SECONDS,
 ) -> None:
     """Run the bot with long polling until `stop` is set."""
     clock = clock or SystemClock()
@@ -87,7 +88,7 @@ async def serve(
         )
         Handlers(journey).install(app)
         app.add_error_handler(_report_error)
-        await _run(app, settings, journey, locks, stop, folder)
+        await _run(app, settings, journey, locks, stop, folder, redelivery_seconds)
     finally:
         await repository.close()
 
@@ -99,6 +100,7 @@ async def _run(
     locks: ChatLocks,
     stop: asyncio.Event,
     folder: object,
+    redelivery_seconds: float,
 ) -> None:
     try:
         await app.initialize()
@@ -124,7 +126,7 @@ async def _run(
         # Whatever was saved but not shown before a crash goes out now, then on a timer.
         await redeliver_pending(journey, locks)
         assert app.job_queue is not None
-        app.job_queue.run_repeating(redeliver, interval=REDELIVERY_SECONDS, name="redeliver")
+        app.job_queue.run_repeating(redeliver, interval=redelivery_seconds, name="redeliver")
         await stop.wait()
         log.info("Heard is stopping")
         await app.updater.stop()

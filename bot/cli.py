@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -58,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `heard` command and return its exit status."""
+    # Opt in to python-telegram-bot 22's timedelta durations (its next major version's default).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     args = parser().parse_args(argv)
     try:
         if args.command == "check":

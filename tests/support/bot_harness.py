@@ -70,7 +70,13 @@ class InProcessBot:
     async def start(self, server: FakeTelegram) -> None:
         polls = sum(1 for call in server.calls if call.method == "getUpdates")
         self._task = asyncio.create_task(
-            serve(self.settings, stop=self._stop, clock=self.clock, on_processed=self._processed)
+            serve(
+                self.settings,
+                stop=self._stop,
+                clock=self.clock,
+                on_processed=self._processed,
+                redelivery_seconds=0.5,
+            )
         )
         waiting = server.polls_waiting
         polling = asyncio.create_task(
