@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def _multiple(step: MultipleChoiceStep, key: str) -> Parsed | Reprompt | Literal
         return "done"
     whole = _option(step.options, key)
     pieces = [p.strip() for p in re.split(r"[,;/&]|\band\b", key) if p.strip()]
-    if whole is None and len(pieces) == 1 and all(w.isdigit() for w in key.split()):
+    if whole is None and len(pieces) == 1 and all(w.isdecimal() for w in key.split()):
         pieces = key.split()
     parts = [whole] if whole else [_option(step.options, piece) for piece in pieces]
     if not parts or any(part is None for part in parts):
@@ -96,7 +97,9 @@ def _multiple(step: MultipleChoiceStep, key: str) -> Parsed | Reprompt | Literal
 
 
 def _option(options: list[Option], key: str) -> Option | None:
-    if key.isdigit() and 1 <= int(key) <= len(options):
+    # isdecimal, not isdigit: int() refuses digits such as '፩' that isdigit accepts; and
+    # int() refuses thousands of digits, so only short numbers can be an option's number.
+    if key.isdecimal() and len(key) <= 3 and 1 <= int(key) <= len(options):
         return options[int(key) - 1]
     for option in options:
         labels = [option.label] if isinstance(option.label, str) else list(option.label.values())
@@ -116,4 +119,6 @@ def _number(text: str) -> float | None:
     cleaned = text.replace(",", "").replace(" ", "")
     if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
         return None
-    return float(cleaned)
+    number = float(cleaned)
+    # Hundreds of digits make float('inf'), which int() and JSON cannot take.
+    return number if math.isfinite(number) else None

@@ -58,7 +58,10 @@ def check_flow(
 
     for step in flow.steps:
         _check_step(flow, step, problem)
-    _check_graph(flow, problem)
+    if len(seen) == len(flow.steps):
+        # With a duplicated id the graph is not what the author wrote: it would show loops
+        # that are not there. Report the duplicate alone; the graph is checked once it is fixed.
+        _check_graph(flow, problem)
     for path, text in _texts(flow):
         missing = _missing_languages(flow, text)
         if missing:
@@ -109,6 +112,9 @@ def _check_condition(
         if not isinstance(target, MultipleChoiceStep):
             problem(step.id, f"'includes' needs a multiple choice question; '{target.id}' is not")
         wanted = [condition.includes]
+    elif isinstance(target, MultipleChoiceStep) and wanted:
+        # Its answer is a list, which equals/any_of never match: the branch would be dead.
+        problem(step.id, f"'{target.id}' is multiple choice: test it with includes")
     if isinstance(target, SingleChoiceStep | MultipleChoiceStep):
         options = {option.id for option in target.options}
         for value in wanted:
@@ -123,8 +129,10 @@ def _check_condition(
 
 
 def _check_graph(flow: Flow, problem: _Report) -> None:
+    # An unknown target is reported on its own; like the engine, treat it as the end here so
+    # that it does not also show up as a loop with no way out.
     edges = {
-        step.id: [t for t in targets(flow, step) if t == END or flow.has_step(t)]
+        step.id: [t if flow.has_step(t) else END for t in targets(flow, step)]
         for step in flow.steps
     }
     start = flow.steps[0].id

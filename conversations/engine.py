@@ -6,6 +6,7 @@ records, then shows its effects.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -294,7 +295,7 @@ def _picked(step: Question, choice: str) -> Value:
         return choice if choice in {o.id for o in step.options} else None
     if isinstance(step, YesNoStep):
         return {"yes": True, "no": False}.get(choice)
-    if isinstance(step, ScaleStep) and choice.lstrip("-").isdigit():
+    if isinstance(step, ScaleStep) and re.fullmatch(r"-?[0-9]{1,6}", choice):
         point = int(choice)
         return point if step.min <= point <= step.max else None
     return None

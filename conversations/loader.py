@@ -14,7 +14,7 @@ from conversations.checks import check_flow
 from conversations.model import Flow
 from conversations.problems import FlowError, Problem
 from conversations.yaml_lines import Path as YamlPath
-from conversations.yaml_lines import YamlProblem, line_of, load_with_lines
+from conversations.yaml_lines import YamlProblem, line_of, load_plain, load_with_lines
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,10 @@ def load_flow_text(text: str, name: str) -> LoadedFlow:
     try:
         data, lines = load_with_lines(text)
     except YamlProblem as problem:
-        raise FlowError([Problem(name, problem.line, None, problem.message)]) from None
+        # A duplicate key inside a step still names the step: read the file once more leniently.
+        plain = load_plain(text) if problem.path else None
+        step = _step_at(plain, problem.path) if isinstance(plain, dict) else None
+        raise FlowError([Problem(name, problem.line, step, problem.message)]) from None
     if not isinstance(data, dict):
         raise FlowError([Problem(name, 1, None, "a conversation file must be a YAML mapping")])
     try:

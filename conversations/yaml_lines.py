@@ -25,17 +25,23 @@ for _first in "tTfF":
 
 
 class YamlProblem(Exception):
-    """A YAML syntax error or duplicate key, with its line."""
+    """A YAML syntax error or duplicate key, with its line (and the path of its mapping)."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, path: Path = ()) -> None:
         self.line = line
         self.message = message
+        self.path = path
         super().__init__(f"line {line}: {message}")
 
 
 def load_with_lines(text: str) -> tuple[Any, dict[Path, int]]:
     """Parse YAML text; return the data and the 1-based line of every path in it."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as error:
+        # Raised for control characters such as NUL; it has a position but no mark.
+        line = text.count("\n", 0, error.position) + 1
+        raise YamlProblem(line, f"not valid YAML: {error.reason}") from None
     try:
         node = loader.get_single_node()
         lines: dict[Path, int] = {}
@@ -54,14 +60,36 @@ def _build(loader: _Loader, node: yaml.Node, path: Path, lines: dict[Path, int])
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if key in result:
-                raise YamlProblem(key_node.start_mark.line + 1, f"the key '{key}' appears twice")
+            key = _construct(loader, key_node)
+            line = key_node.start_mark.line + 1
+            try:
+                duplicate = key in result
+            except TypeError:  # unhashable: a list or a mapping used as a key
+                raise YamlProblem(line, "a key must be a plain word", path) from None
+            if duplicate:
+                raise YamlProblem(line, f"the key '{key}' appears twice", path)
             result[key] = _build(loader, value_node, (*path, key), lines)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _construct(loader, node)
+
+
+def _construct(loader: _Loader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError) as error:
+        # PyYAML lets these escape for values like `2024-13-45` or `!!int abc`.
+        line = node.start_mark.line + 1
+        raise YamlProblem(line, f"cannot read this value: {error}") from None
+
+
+def load_plain(text: str) -> Any:
+    """Parse YAML text as PyYAML does, a later duplicate key winning; None if it cannot."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+        return None
 
 
 def line_of(lines: dict[Path, int], loc: Path) -> int:
