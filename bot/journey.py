@@ -10,27 +10,24 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.flows import FlowLibrary
 from bot.sender import Sender, Unreachable
+from conversations.buttons import button_input
 from conversations.callbacks import ConsentButton, QuestionButton
 from conversations.catalog import catalog, languages
 from conversations.engine import RunState, advance
 from conversations.events import (
     AlreadyDone,
-    Back,
     Begin,
     Completed,
-    Done,
     Effect,
+    Forget,
     Input,
     Pause,
     Paused,
-    Pick,
     Record,
     Show,
-    Skip,
     Stale,
-    Toggle,
 )
-from conversations.model import Flow, MultipleChoiceStep, SingleChoiceStep
+from conversations.model import Flow
 from conversations.render import Outgoing, PromptButtons, Renderer, Send, intro
 from storage.repository import ConsentGiven, Contact, Pending, Repository, Run
 
@@ -121,7 +118,7 @@ class Journey:
             await self.act(who, Show(), contact=contact, stale=True)
             return
         flow = await self.flows.version(run.flow_id, run.flow_version)
-        action = _button_input(flow, button) if flow else None
+        action = button_input(flow, button) if flow else None
         if action is None:
             await self.act(who, Show(), contact=contact, stale=True)
             return
@@ -220,8 +217,9 @@ class Journey:
             for effect in effects
             if isinstance(effect, Record)
         ]
+        forget = [effect.step for effect in effects if isinstance(effect, Forget)]
         await self.repository.save(
-            run.id, state.model_dump_json(), state.status, answers, self.clock.now()
+            run.id, state.model_dump_json(), state.status, answers, self.clock.now(), forget
         )
 
     async def _deliver(self, chat_id: int, run: Run, messages: list[Outgoing]) -> None:
@@ -261,23 +259,3 @@ class Journey:
         if code and code in offered:
             return code
         return flow.default_language if flow else "en"
-
-
-def _button_input(flow: Flow, button: QuestionButton) -> Input | None:
-    if not 0 <= button.step < len(flow.steps):
-        return None
-    step = flow.steps[button.step]
-    choice = button.choice
-    if button.action in ("p", "t") and isinstance(step, SingleChoiceStep | MultipleChoiceStep):
-        if not choice.isdigit() or int(choice) >= len(step.options):
-            return None
-        choice = step.options[int(choice)].id
-    if button.action == "p":
-        return Pick(step.id, choice)
-    if button.action == "t":
-        return Toggle(step.id, choice)
-    if button.action == "d":
-        return Done(step.id)
-    if button.action == "s":
-        return Skip(step.id)
-    return Back(step.id)

@@ -91,6 +91,8 @@ def _multiple(step: MultipleChoiceStep, key: str) -> Parsed | Reprompt | Literal
     if not parts or any(part is None for part in parts):
         return Reprompt(step.id, "not_option")
     chosen = {part.id for part in parts if part is not None}
+    if len(chosen) > 1 and any(part.exclusive for part in parts if part is not None):
+        return Reprompt(step.id, "exclusive")
     if step.max_choices is not None and len(chosen) > step.max_choices:
         return Reprompt(step.id, "too_many", step.max_choices)
     return Parsed([option.id for option in step.options if option.id in chosen])
@@ -116,7 +118,10 @@ def _key(text: str) -> str:
 
 
 def _number(text: str) -> float | None:
-    cleaned = text.replace(",", "").replace(" ", "")
+    cleaned = text.strip()
+    # Thousands may be grouped with commas or spaces ("1,000", "1 000"); "1,5" is not 15.
+    if re.fullmatch(r"[-+]?\d{1,3}([, ]\d{3})+(\.\d+)?", cleaned):
+        cleaned = cleaned.replace(",", "").replace(" ", "")
     if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
         return None
     number = float(cleaned)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -22,6 +22,7 @@ from conversations.events import (
     Completed,
     Done,
     Effect,
+    Forget,
     Input,
     Note,
     NothingToGoBack,
@@ -52,9 +53,10 @@ from conversations.model import (
     SingleChoiceStep,
     YesNoStep,
 )
-from conversations.routing import Value, next_step
+from conversations.routing import Value, next_step, targets
 
 Status = Literal["new", "active", "paused", "completed"]
+AWAY = timedelta(hours=12)
 
 
 class RunState(BaseModel):
@@ -97,7 +99,7 @@ class Outcome:
 def advance(flow: Flow, state: RunState, action: Input, now: datetime) -> Outcome:
     """Apply one participant action to a run and return the new state and effects."""
     effects: list[Effect] = []
-    new = _apply(flow, state, action, effects)
+    new = _apply(flow, state, action, effects, now)
     if new != state:
         new = new.model_copy(update={"updated_at": now})
     return Outcome(new, tuple(effects))
@@ -112,7 +114,9 @@ def position(flow: Flow, state: RunState) -> tuple[int, int]:
     return number, answered + _questions_ahead(flow, state, state.current)
 
 
-def _apply(flow: Flow, state: RunState, action: Input, effects: list[Effect]) -> RunState:
+def _apply(
+    flow: Flow, state: RunState, action: Input, effects: list[Effect], now: datetime
+) -> RunState:
     if state.status == "new":
         return _go(flow, state.model_copy(update={"status": "active"}), flow.steps[0].id, effects)
     if state.status == "completed":
@@ -123,12 +127,20 @@ def _apply(flow: Flow, state: RunState, action: Input, effects: list[Effect]) ->
     if isinstance(action, Show) and state.status == "active" and state.current is not None:
         return _ask(flow, state, effects)
     if isinstance(action, Pause):
+        if state.status == "active" and state.current is not None:
+            effects.append(Settle(state.current, None, "paused"))
         effects.append(Paused())
         return state.model_copy(update={"status": "paused"})
-    if isinstance(action, Begin | Resume) or (
-        state.status == "paused" and not isinstance(action, Pick | Toggle | Done | Skip | Back)
+    button = isinstance(action, Pick | Toggle | Done | Skip | Back)
+    # Someone back after a long time may not remember the question: show it before taking
+    # what they type as its answer.
+    away = state.updated_at is not None and now - state.updated_at >= AWAY
+    if (
+        isinstance(action, Begin | Resume)
+        or (state.status == "paused" and not button)
+        or (away and isinstance(action, Text | NotText))
     ):
-        return _resume(flow, state, effects)
+        return _resume(flow, state, effects, now)
     current = state.current
     if current is None or not flow.has_step(current):
         return _go(flow, state, END, effects)
@@ -171,8 +183,8 @@ def _is_button(action: Input) -> bool:
     return isinstance(action, Skip | Back) and action.step is not None
 
 
-def _resume(flow: Flow, state: RunState, effects: list[Effect]) -> RunState:
-    state = state.model_copy(update={"status": "active"})
+def _resume(flow: Flow, state: RunState, effects: list[Effect], now: datetime) -> RunState:
+    state = state.model_copy(update={"status": "active", "updated_at": now})
     if state.current is None:
         return _go(flow, state, END, effects)
     number, total = position(flow, state)
@@ -221,8 +233,7 @@ def _go(flow: Flow, state: RunState, target: str, effects: list[Effect]) -> RunS
     # Each pass enters a new step; message loops are refused by checks, but stay bounded anyway.
     for _ in range(len(flow.steps) + 1):
         if target == END or not flow.has_step(target):
-            effects.append(Completed())
-            return state.model_copy(update={"status": "completed", "current": None})
+            return _complete(state, effects)
         step = flow.step(target)
         if step.section != state.section:
             section = flow.section(step.section) if step.section else None
@@ -236,8 +247,17 @@ def _go(flow: Flow, state: RunState, target: str, effects: list[Effect]) -> RunS
             continue
         state = state.model_copy(update={"current": step.id, "selected": ()})
         return _ask(flow, state, effects)
+    return _complete(state, effects)
+
+
+def _complete(state: RunState, effects: list[Effect]) -> RunState:
+    # Answers left on a path the participant went back from are not part of what they said.
+    kept = {step: value for step, value in state.answers.items() if step in state.history}
+    effects.extend(Forget(step) for step in state.answers if step not in kept)
     effects.append(Completed())
-    return state.model_copy(update={"status": "completed", "current": None})
+    return state.model_copy(
+        update={"status": "completed", "current": None, "answers": kept, "selected": ()}
+    )
 
 
 def _back(flow: Flow, state: RunState, effects: list[Effect]) -> RunState:
@@ -269,15 +289,23 @@ def _toggle(
     if not isinstance(step, MultipleChoiceStep) or choice not in {o.id for o in step.options}:
         effects.append(Stale())
         return _ask(flow, state, effects)
+    exclusive = {o.id for o in step.options if o.exclusive}
     if choice in state.selected:
         selected = tuple(s for s in state.selected if s != choice)
-    elif step.max_choices is not None and len(state.selected) >= step.max_choices:
-        return _reprompt(flow, state, Reprompt(step.id, "too_many", step.max_choices), effects)
+    elif choice in exclusive:
+        selected = (choice,)
     else:
+        kept = [s for s in state.selected if s not in exclusive]
+        if step.max_choices is not None and len(kept) >= step.max_choices:
+            return _reprompt(flow, state, Reprompt(step.id, "too_many", step.max_choices), effects)
         order = [o.id for o in step.options]
-        selected = tuple(sorted((*state.selected, choice), key=order.index))
-    effects.append(Selection(step.id, selected))
+        selected = tuple(sorted((*kept, choice), key=order.index))
+    effects.append(Selection(step.id, selected, _asked_before(flow, state)))
     return state.model_copy(update={"selected": selected})
+
+
+def _asked_before(flow: Flow, state: RunState) -> bool:
+    return any(not isinstance(flow.step(s), MessageStep) for s in state.history)
 
 
 def _done(flow: Flow, state: RunState, step: Question, effects: list[Effect]) -> RunState:
@@ -302,14 +330,30 @@ def _picked(step: Question, choice: str) -> Value:
 
 
 def _questions_ahead(flow: Flow, state: RunState, start: str) -> int:
+    """Count the questions on the longest way from here to the end.
+
+    Branches not yet decided could go either way; promising the longer one means the count
+    can only shrink as someone goes on, never jump up.
+    """
     answers = state.path_answers()
-    count = 0
-    target = start
-    seen: set[str] = set()
-    while target != END and flow.has_step(target) and target not in seen:
-        seen.add(target)
-        step = flow.step(target)
-        if not isinstance(step, MessageStep):
-            count += 1
-        target = next_step(flow, step, answers)
-    return count
+    memo: dict[str, int] = {}
+
+    def longest(step_id: str, seen: frozenset[str]) -> int:
+        if step_id == END or not flow.has_step(step_id) or step_id in seen:
+            return 0
+        if step_id in memo:
+            return memo[step_id]
+        step = flow.step(step_id)
+        here = 0 if isinstance(step, MessageStep) else 1
+        ways = [next_step(flow, step, answers)] if _settled(step, answers) else targets(flow, step)
+        best = here + max(longest(target, seen | {step_id}) for target in ways)
+        memo[step_id] = best
+        return best
+
+    return longest(start, frozenset())
+
+
+def _settled(step: MessageStep | Question, answers: dict[str, Value]) -> bool:
+    """Say whether every condition on the way out of a step looks only at known answers."""
+    rules = step.next if isinstance(step.next, list) else []
+    return all(c.step in answers for rule in rules for c in rule.when)

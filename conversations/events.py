@@ -97,6 +97,7 @@ RepromptReason = Literal[
     "choose_or_skip",
     "too_many",
     "required",
+    "exclusive",
 ]
 
 
@@ -106,6 +107,13 @@ class Record:
 
     step: str
     value: Value
+
+
+@dataclass(frozen=True)
+class Forget:
+    """Delete a stored answer: it lies on a path the participant went back from."""
+
+    step: str
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,7 @@ class Selection:
 
     step: str
     selected: tuple[str, ...]
+    can_go_back: bool = True
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,7 @@ class NothingToGoBack:
 
 Effect = (
     Record
+    | Forget
     | Settle
     | Note
     | Say

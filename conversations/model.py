@@ -30,6 +30,7 @@ class Option(Model):
 
     id: StepId
     label: LocalText
+    exclusive: bool = False
 
 
 class Condition(Model):

@@ -11,6 +11,7 @@ from conversations.events import (
     Ask,
     Completed,
     Effect,
+    Forget,
     Note,
     NothingToGoBack,
     Paused,
@@ -132,8 +133,9 @@ class Renderer:
                 out.append(Send(self.question(effect), self.keyboard(effect), prompt=True))
                 prompt_open = False
             elif isinstance(effect, Selection):
-                out.append(PromptButtons(self.keyboard_for(effect.step, effect.selected)))
-            elif not isinstance(effect, Record):
+                keyboard = self.keyboard_for(effect.step, effect.selected, effect.can_go_back)
+                out.append(PromptButtons(keyboard))
+            elif not isinstance(effect, Record | Forget):
                 out.append(Send(self._line(effect)))
         return out
 
@@ -220,7 +222,7 @@ class Renderer:
         elif settle.how == "back":
             footer = self.words("went_back")
         else:
-            footer = self.words("paused")
+            footer = self.words("paused_here")
         return f"{self._say(step.text)}\n\n{footer}"
 
     def _line(self, effect: Effect) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -129,8 +130,9 @@ class Repository(Protocol):
         status: str,
         answers: list[tuple[str, str]],
         now: datetime,
+        forget: Sequence[str] = (),
     ) -> None:
-        """Store a run's new state and answers (step id, JSON value) in one transaction."""
+        """Store a run's new state, answers (step id, JSON value) and deletions in one go."""
 
     async def mark_delivered(self, run_id: int, prompt_message_id: int | None) -> None:
         """Note that the run's messages were shown, and which message holds the question."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -221,8 +221,9 @@ class SQLiteRepository:
         status: str,
         answers: list[tuple[str, str]],
         now: datetime,
+        forget: Sequence[str] = (),
     ) -> None:
-        """Store a run's new state and answers (step id, JSON value) in one transaction."""
+        """Store a run's new state, answers (step id, JSON value) and deletions in one go."""
         stamp = now.isoformat()
         async with self._transaction() as db:
             await db.execute(
@@ -239,6 +240,10 @@ class SQLiteRepository:
                     "ON CONFLICT (run_id, step_id) DO UPDATE SET value = excluded.value, "
                     "answered_at = excluded.answered_at, seq = excluded.seq",
                     (run_id, step_id, value, stamp, run_id),
+                )
+            for step_id in forget:
+                await db.execute(
+                    "DELETE FROM answers WHERE run_id = ? AND step_id = ?", (run_id, step_id)
                 )
 
     async def mark_delivered(self, run_id: int, prompt_message_id: int | None) -> None:

@@ -135,6 +135,23 @@ async def test_journey_skip_back_and_required(user, database):
     assert stored_answers(database)["why_not"] == json.dumps("No buses at all")
 
 
+async def test_journey_answers_on_an_abandoned_branch_are_removed(user, database):
+    await consent(user)
+    await user.press("No")
+    await user.send("Buses")
+    assert "why_not" in stored_answers(database)
+    await user.send("/back")
+    await user.send("/back")
+    await user.press("Yes")
+    for _ in range(3):
+        await user.send("/skip")
+    await user.send("More staff")
+    await user.send("/skip")
+    assert "Thank you for taking part." in user.last_text()
+    assert "why_not" not in stored_answers(database)
+    assert stored_answers(database)["used"] == "true"
+
+
 async def test_journey_back_on_first_question(user):
     await consent(user)
     await user.send("/back")

@@ -10,23 +10,21 @@ from textwrap import dedent
 
 import pytest
 
-from conversations.callbacks import ConsentButton, QuestionButton, decode
+from conversations.buttons import button_input
+from conversations.callbacks import ConsentButton, decode
 from conversations.engine import Outcome, RunState, advance
 from conversations.events import (
     Back,
     Begin,
-    Done,
     Input,
     NotText,
     Pause,
-    Pick,
     Resume,
     Skip,
     Text,
-    Toggle,
 )
 from conversations.loader import LoadedFlow, load_flow_file, load_flow_text
-from conversations.model import Flow, MultipleChoiceStep, SingleChoiceStep
+from conversations.model import Flow
 from conversations.problems import FlowError, Problem
 from conversations.render import Keyboard, PromptButtons, Renderer, Send, SettlePrompt, intro
 
@@ -74,25 +72,6 @@ def line_number(text: str, needle: str, occurrence: int = 1) -> int:
     found = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
     assert len(found) >= occurrence, f"{needle!r} is not in the text {occurrence} times"
     return found[occurrence - 1]
-
-
-def button_input(flow: Flow, button: QuestionButton) -> Input | None:
-    """Turn a decoded question button into the input it stands for, as the host does."""
-    if button.version != flow.version or not 0 <= button.step < len(flow.steps):
-        return None
-    step = flow.steps[button.step]
-    if button.action == "s":
-        return Skip(step.id)
-    if button.action == "b":
-        return Back(step.id)
-    if button.action == "d":
-        return Done(step.id)
-    choice = button.choice
-    if isinstance(step, SingleChoiceStep | MultipleChoiceStep):
-        if not choice.isdecimal() or len(choice) > 3 or int(choice) >= len(step.options):
-            return None
-        choice = step.options[int(choice)].id
-    return Toggle(step.id, choice) if button.action == "t" else Pick(step.id, choice)
 
 
 COMMANDS: dict[str, Input] = {

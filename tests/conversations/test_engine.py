@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from conversations.engine import Outcome, RunState, advance, position
+from conversations.engine import AWAY, Outcome, RunState, advance, position
 from conversations.events import (
     AlreadyDone,
     Ask,
@@ -15,6 +15,7 @@ from conversations.events import (
     Completed,
     Done,
     Effect,
+    Forget,
     Input,
     Note,
     NothingToGoBack,
@@ -238,7 +239,7 @@ def test_advance_pause_then_text_resumes_without_taking_it_as_an_answer(sample: 
     paused = advance(sample, state, Pause(), LATER)
     resumed = advance(sample, paused.state, Text("4"), LATER)
 
-    assert paused.effects == (Paused(),)
+    assert paused.effects == (Settle("rating", None, "paused"), Paused())
     assert paused.state.status == "paused"
     assert resumed.effects == (Recap(2, 6), Ask("rating", 2, 6))
     assert resumed.state.status == "active"
@@ -400,7 +401,7 @@ def test_advance_toggle_past_max_choices_is_too_many() -> None:
     )
     assert outcome.state == state
     untick = advance(flow, state, Toggle("liked", "a"), LATER)
-    assert untick.effects == (Selection("liked", ("c",)),)
+    assert untick.effects == (Selection("liked", ("c",), can_go_back=False),)
 
 
 def test_advance_something_not_text_asks_again(sample: Flow) -> None:
@@ -468,7 +469,6 @@ def test_advance_sets_updated_at_only_when_the_state_changes(sample: Flow) -> No
     assert state.updated_at == NOW
 
     unchanged: list[Input] = [
-        Resume(),
         NotText("photo"),
         Text("maybe"),
         Pick("rating", "3"),
@@ -481,6 +481,31 @@ def test_advance_sets_updated_at_only_when_the_state_changes(sample: Flow) -> No
 
     assert advance(sample, state, Pause(), LATER).state.updated_at == LATER
     assert advance(sample, state, Text("yes"), LATER).state.updated_at == LATER
+    # Coming back counts as being here: the time of the recap is kept.
+    assert advance(sample, state, Resume(), LATER).state.updated_at == LATER
+
+
+def test_advance_text_after_a_long_time_away_shows_the_question_first(sample: Flow) -> None:
+    state = advance(sample, RunState.start(sample), Begin(), NOW).state
+    days_later = NOW + AWAY
+
+    outcome = advance(sample, state, Text("yes"), days_later)
+
+    assert outcome.records() == []
+    assert isinstance(outcome.effects[0], Recap)
+    assert outcome.effects[-1] == Ask("used", 1, 6)
+    assert outcome.state.updated_at == days_later
+    # Now they have seen it again, their next message is the answer.
+    answered = advance(sample, outcome.state, Text("yes"), days_later)
+    assert answered.records() == [Record("used", True)]
+
+
+def test_advance_buttons_after_a_long_time_away_still_answer(sample: Flow) -> None:
+    state = advance(sample, RunState.start(sample), Begin(), NOW).state
+
+    outcome = advance(sample, state, Pick("used", "yes"), NOW + AWAY)
+
+    assert outcome.records() == [Record("used", True)]
 
 
 def test_run_state_json_round_trips_along_a_run(sample: Flow) -> None:
@@ -563,11 +588,10 @@ def test_advance_a_loop_with_a_way_out_asks_again_and_counts_on() -> None:
     )
     actions: list[Input] = [Begin(), Text("one"), Text("yes"), Text("two"), Text("no")]
 
-    # The total is a guess along the answers on the path: the second time round it assumes
-    # "more" will be yes again, as it was, so it says 5 until "no" ends the run.
+    # A loop has no longest way: the count allows one more time round from where they are.
     assert asks(flow, actions) == [
         ("story", 1, 2),
-        ("more", 2, 2),
+        ("more", 2, 3),
         ("story", 3, 4),
         ("more", 4, 5),
     ]
@@ -633,3 +657,48 @@ def test_advance_show_outside_an_active_run(
     outcome = advance(sample, run(sample, before), Show(), LATER)
 
     assert outcome.effects == effects
+
+
+EXCLUSIVE = """\
+- id: role
+  kind: multiple_choice
+  text: Which?
+  options:
+    - {id: a, label: A}
+    - {id: b, label: B}
+    - {id: none, label: Prefer not to say, exclusive: true}
+"""
+
+
+def test_advance_exclusive_option_clears_the_others_and_is_cleared_by_them() -> None:
+    flow = flow_of(EXCLUSIVE)
+    state = run(flow, [Begin(), Toggle("role", "a"), Toggle("role", "b")])
+    assert state.selected == ("a", "b")
+
+    alone = advance(flow, state, Toggle("role", "none"), LATER).state
+    assert alone.selected == ("none",)
+    again = advance(flow, alone, Toggle("role", "a"), LATER).state
+    assert again.selected == ("a",)
+
+
+def test_advance_exclusive_option_typed_with_others_is_explained() -> None:
+    flow = flow_of(EXCLUSIVE)
+    state = run(flow, [Begin()])
+
+    outcome = advance(flow, state, Text("1, 3"), LATER)
+
+    assert outcome.effects[0] == Reprompt("role", "exclusive")
+    assert outcome.records() == []
+
+
+def test_advance_completion_forgets_answers_on_an_abandoned_branch(sample: Flow) -> None:
+    # They answer on the "no" branch, go back twice and take the other branch instead.
+    actions: list[Input] = [Begin(), Pick("used", "no"), Text("Too far"), Back(), Back()]
+    actions += [Pick("used", "yes"), Pick("rating", "3"), Skip(), Skip(), Text("More"), Skip()]
+    found = outcomes(sample, actions)
+
+    assert found[2].state.answers["why_not"] == "Too far"
+    last = found[-1]
+    assert Forget("why_not") in last.effects
+    assert "why_not" not in last.state.answers
+    assert last.state.status == "completed"
