@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -63,14 +64,18 @@ def check_flow(
         # that are not there. Report the duplicate alone; the graph is checked once it is fixed.
         _check_graph(flow, problem)
     for path, text in _texts(flow):
+        field = ".".join(str(p) for p in path)
+        step, line = _step_of(flow, path), line_of(lines, path)
         missing = _missing_languages(flow, text)
         if missing:
-            field = ".".join(str(p) for p in path)
-            problem(
-                _step_of(flow, path),
-                f"{field}: no text for {', '.join(missing)}",
-                line_of(lines, path),
-            )
+            problem(step, f"{field}: no text for {', '.join(missing)}", line)
+        unknown = _unknown_languages(flow, text)
+        if unknown:
+            listed = ", ".join(flow.languages)
+            # A translation can be written ahead of listing its language; a typo ('cym') is
+            # worth a look either way.
+            message = f"{field}: text in {', '.join(unknown)}, not in languages ({listed})"
+            problem(step, message, line, warn=True)
     return found
 
 
@@ -84,6 +89,9 @@ def _check_step(flow: Flow, step: MessageStep | Question, problem: _Report) -> N
     limit = step.max_choices if isinstance(step, MultipleChoiceStep) else None
     if isinstance(step, MultipleChoiceStep) and limit is not None and limit > len(step.options):
         problem(step.id, "max_choices is more than the number of options")
+    low, high = (step.min, step.max) if isinstance(step, NumberStep) and step.whole else (0, 0)
+    if low is not None and high is not None and math.ceil(low) > math.floor(high):
+        problem(step.id, "no whole number lies between min and max: nobody could answer")
     rules = step.next if isinstance(step.next, list) else []
     for target in targets(flow, step):
         if target != END and not flow.has_step(target):
@@ -201,6 +209,12 @@ def _missing_languages(flow: Flow, text: LocalText) -> list[str]:
     if isinstance(text, str):
         return flow.languages[1:]
     return [language for language in flow.languages if language not in text]
+
+
+def _unknown_languages(flow: Flow, text: LocalText) -> list[str]:
+    if isinstance(text, str):
+        return []
+    return [language for language in text if language not in flow.languages]
 
 
 def _step_of(flow: Flow, path: Path) -> str | None:

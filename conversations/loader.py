@@ -9,9 +9,10 @@ from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from conversations.checks import check_flow
-from conversations.model import Flow
+from conversations.model import END, STEP_KINDS, Flow
 from conversations.problems import FlowError, Problem
 from conversations.yaml_lines import Path as YamlPath
 from conversations.yaml_lines import YamlProblem, line_of, load_plain, load_with_lines
@@ -111,13 +112,48 @@ def load_flow_dir(folder: Path | str) -> tuple[list[LoadedFlow], list[Problem]]:
 def _located(
     error: ValidationError, data: dict[str, object], lines: dict[YamlPath, int], name: str
 ) -> list[Problem]:
-    problems = []
+    # Pydantic reports a union once per member it tried; say it once, in the file's terms.
+    found: dict[tuple[str | int, ...], tuple[tuple[str | int, ...], list[str]]] = {}
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
+        field = tuple(part for part in loc if not _internal(part))
+        message = _plain(item)
+        if item["type"] == "union_tag_invalid":
+            loc, field = (*loc, "kind"), (*field, "kind")
+        if field and field[-1] == "next" and item["type"] in ("string_type", "list_type"):
+            message = f"should be a step id, '{END}', or a list of when/goto rules"
+        _, messages = found.setdefault(field, (loc, []))
+        if message not in messages:
+            messages.append(message)
+    problems = []
+    for field, (loc, messages) in found.items():
         step = _step_at(data, loc)
-        field = ".".join(str(part) for part in loc)
-        problems.append(Problem(name, line_of(lines, loc), step, f"{field}: {item['msg']}"))
+        shown = field[2:] if step is not None else field
+        where = ".".join(str(part) for part in shown) or "the step"
+        problems.append(
+            Problem(name, line_of(lines, loc), step, f"{where}: {' or '.join(messages)}")
+        )
     return problems
+
+
+def _plain(item: ErrorDetails) -> str:
+    """Say a pydantic error in words a conversation writer knows."""
+    if item["type"] == "missing":
+        return "is missing"
+    if item["type"] == "extra_forbidden":
+        return "is not a known setting here (check its spelling and indentation)"
+    if item["type"] == "union_tag_invalid":
+        return (
+            f"'{item['input'].get('kind')}' is not a step kind; use one of {', '.join(STEP_KINDS)}"
+        )
+    return str(item["msg"]).replace("Input should be", "should be").removeprefix("Value error, ")
+
+
+def _internal(part: str | int) -> bool:
+    """Say whether a location part is pydantic's (a union member or tag), not the file's."""
+    if not isinstance(part, str):
+        return False
+    return part in STEP_KINDS or part in ("str", "int", "float", "bool") or "[" in part
 
 
 def _step_at(data: dict[str, object], loc: tuple[str | int, ...]) -> str | None:

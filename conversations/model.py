@@ -114,8 +114,8 @@ class ScaleStep(QuestionBase):
     """A whole number on a short scale, with labels for its ends."""
 
     kind: Literal["scale"]
-    min: int = 1
-    max: int = 5
+    min: int = Field(default=1, ge=-100, le=100)
+    max: int = Field(default=5, ge=-100, le=100)
     min_label: LocalText
     max_label: LocalText
 
@@ -151,6 +151,15 @@ Question = (
     FreeTextStep | SingleChoiceStep | MultipleChoiceStep | ScaleStep | YesNoStep | NumberStep
 )
 Step = Annotated[MessageStep | Question, Field(discriminator="kind")]
+STEP_KINDS = (
+    "message",
+    "free_text",
+    "single_choice",
+    "multiple_choice",
+    "scale",
+    "yes_no",
+    "number",
+)
 ChoiceStep = SingleChoiceStep | MultipleChoiceStep
 
 
@@ -174,7 +183,7 @@ class Intro(Model):
 class Consent(Model):
     """The consent question; its version changes whenever its meaning does."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=9_999)
     text: LocalText
 
 
@@ -182,14 +191,14 @@ class Flow(Model):
     """One scripted conversation, as written in its file."""
 
     id: StepId
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=99_999)
     title: LocalText
     languages: list[Language] = Field(default_factory=lambda: ["en"], min_length=1)
     allow_skip: bool = True
     intro: Intro
     consent: Consent
     sections: list[Section] = Field(default_factory=list)
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1, max_length=500)
     end: LocalText
 
     _steps_by_id: dict[str, tuple[int, MessageStep | Question]] = PrivateAttr(default_factory=dict)

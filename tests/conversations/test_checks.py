@@ -371,3 +371,21 @@ def test_check_flow_without_line_information_falls_back_to_line_one() -> None:
 
     assert problems
     assert {(p.file, p.line) for p in problems} == {("memory", 1)}
+
+
+def test_check_flow_reports_text_in_a_language_not_listed() -> None:
+    text = flow_text("- id: used\n  kind: yes_no\n  text: {en: 'Used it?', cym: 'Defnyddio?'}\n")
+
+    problem = only_problem(text)
+
+    assert problem.step == "used"
+    assert "text in cym, not in languages (en)" in problem.message
+
+
+def test_check_flow_reports_a_whole_number_nobody_could_give() -> None:
+    text = flow_text("- {id: hours, kind: number, text: 'Hours?', min: 0.5, max: 0.7}\n")
+
+    problem = only_problem(text)
+
+    assert (problem.step, problem.line) == ("hours", line_number(text, "{id: hours"))
+    assert "no whole number lies between min and max" in problem.message

@@ -97,7 +97,7 @@ def flow_data(draw: st.DrawFn) -> dict[str, Any]:
             step["next"] = rules
     return {
         "id": draw(STEP_IDS),
-        "version": draw(st.integers(1, 10**6)),
+        "version": draw(st.integers(1, 99_999)),
         "title": text(),
         "languages": languages,
         "allow_skip": draw(st.booleans()),
