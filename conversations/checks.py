@@ -65,17 +65,17 @@ def check_flow(
         _check_graph(flow, problem)
     for path, text in _texts(flow):
         field = ".".join(str(p) for p in path)
-        step, line = _step_of(flow, path), line_of(lines, path)
+        where, line = _step_of(flow, path), line_of(lines, path)
         missing = _missing_languages(flow, text)
         if missing:
-            problem(step, f"{field}: no text for {', '.join(missing)}", line)
+            problem(where, f"{field}: no text for {', '.join(missing)}", line)
         unknown = _unknown_languages(flow, text)
         if unknown:
             listed = ", ".join(flow.languages)
             # A translation can be written ahead of listing its language; a typo ('cym') is
             # worth a look either way.
             message = f"{field}: text in {', '.join(unknown)}, not in languages ({listed})"
-            problem(step, message, line, warn=True)
+            problem(where, message, line, warn=True)
     return found
 
 

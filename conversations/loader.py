@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from conversations.checks import check_flow
 from conversations.model import END, STEP_KINDS, Flow
@@ -136,7 +137,7 @@ def _located(
     return problems
 
 
-def _plain(item: ErrorDetails) -> str:
+def _plain(item: Mapping[str, Any]) -> str:
     """Say a pydantic error in words a conversation writer knows."""
     if item["type"] == "missing":
         return "is missing"
