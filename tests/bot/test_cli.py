@@ -1,5 +1,6 @@
 """The `heard` command: every subcommand, its help, and its errors in one line."""
 
+import argparse
 import os
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def run(capsys, *argv):
 
 
 def test_cli_every_command_has_help():
-    subparsers = next(a for a in parser()._actions if a.dest == "command")
+    subparsers = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert set(subparsers.choices) == {"run", "check", "graph", "simulate"}
     for name, sub in subparsers.choices.items():
         assert sub.description, name
@@ -127,7 +128,7 @@ def test_cli_run_unreachable_api_is_one_line_without_traceback(tmp_path):
 def test_cli_simulate_chats_through_a_flow():
     flow = load_flow_file(SAMPLE).flow
     typed = iter(["y", "yes", "9", "4", "1, 3", "/back", "done", "phone", "/skip", "Later", "40"])
-    shown = []
+    shown: list[str] = []
     code = simulate(flow, "en", read=lambda prompt: next(typed), write=shown.append)
     text = "\n".join(shown)
     assert code == 0
@@ -140,7 +141,7 @@ def test_cli_simulate_chats_through_a_flow():
 
 def test_cli_simulate_decline_and_quit():
     flow = load_flow_file(SAMPLE).flow
-    shown = []
+    shown: list[str] = []
     assert simulate(flow, "en", read=lambda prompt: "n", write=shown.append) == 0
     assert "Nothing about you has been kept" in shown[-1]
     typed = iter(["y", "/quit"])

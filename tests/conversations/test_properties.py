@@ -12,6 +12,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from conversations.buttons import button_input
 from conversations.callbacks import ConsentButton, QuestionButton, decode
 from conversations.checks import check_flow
 from conversations.engine import RunState, advance
@@ -43,7 +44,7 @@ from conversations.model import (
     YesNoStep,
 )
 from conversations.render import Keyboard, Outgoing, PromptButtons, Renderer, Send, intro
-from tests.conversations.conftest import NOW, button_input
+from tests.conversations.conftest import NOW
 
 # Deterministic: the same examples on every run and machine, and no example database.
 PROPERTY = settings(

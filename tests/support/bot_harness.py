@@ -107,15 +107,16 @@ class InProcessBot:
 
     async def settle(self, update_id: int, bound: float = 10.0) -> None:
         """Wait until the bot has finished handling this update."""
-        assert self._task is not None
+        task = self._task
+        assert task is not None
 
         def finished() -> bool:
-            return update_id in self._done or self._task.done()
+            return update_id in self._done or task.done()
 
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(finished), bound)
-        if self._task.done():
-            self._task.result()
+        if task.done():
+            task.result()
 
     async def stop(self) -> None:
         self._stop.set()
@@ -143,15 +144,16 @@ class BotProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        process = self.process
         await server.wait_for(
             lambda: (
-                self.process.poll() is not None
+                process.poll() is not None
                 or server.polls_waiting > waiting
                 or sum(1 for call in server.calls if call.method == "getUpdates") > polls
             ),
             timeout=30,
         )
-        assert self.process.poll() is None, self.log.read_text()
+        assert process.poll() is None, self.log.read_text()
 
     def kill(self) -> None:
         assert self.process is not None
