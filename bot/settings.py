@@ -18,7 +18,7 @@ EXPECTED = {
     "TELEGRAM_BOT_TOKEN": "a bot token from @BotFather, like 123456789:AAE...",
     "TELEGRAM_API_URL": "an http(s) URL ending in /bot, like http://127.0.0.1:8081/bot",
     "HEARD_DATABASE": "a path to the SQLite file, like heard.db",
-    "HEARD_CONVERSATIONS": "a folder of conversation files (.yaml)",
+    "HEARD_CONVERSATIONS": "an existing folder of conversation files (.yaml)",
     "HEARD_ADMINS": "Telegram user ids separated by commas, like 12345,67890",
     "HEARD_TIMEZONE": "a time zone name, like Europe/London",
     "HEARD_DEFAULT_FLOW": "the id of a conversation, like community-mental-health",
@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
             raise ValueError("not an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("heard_conversations")
+    @classmethod
+    def _conversations(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("not a folder")
+        return value
 
     @field_validator("heard_admins", mode="before")
     @classmethod

@@ -146,3 +146,12 @@ def test_cli_simulate_decline_and_quit():
     assert "Nothing about you has been kept" in shown[-1]
     typed = iter(["y", "/quit"])
     assert simulate(flow, "en", read=lambda prompt: next(typed), write=shown.append) == 0
+
+
+def test_cli_run_with_an_unusable_database_names_it(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-token-0123456789abcdefghij")
+    monkeypatch.setenv("HEARD_DATABASE", str(tmp_path / "missing-folder" / "heard.db"))
+    code, _, err = run(capsys, "run")
+    assert code == 2
+    assert err.startswith("heard: HEARD_DATABASE: cannot open ")
+    assert err.count("\n") == 1

@@ -64,6 +64,7 @@ def test_settings_environment_overrides_env_file(tmp_path, monkeypatch):
         ("TELEGRAM_API_URL", "ftp://x", "TELEGRAM_API_URL is not valid ('ftp://x'): expected"),
         ("HEARD_LOG_LEVEL", "LOUD", "HEARD_LOG_LEVEL is not valid ('LOUD'): expected one of"),
         ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN is not valid: expected a bot"),
+        ("HEARD_CONVERSATIONS", "/no/such/folder", "HEARD_CONVERSATIONS is not valid ('/no/"),
     ],
 )
 def test_settings_bad_value_names_the_setting(monkeypatch, name, value, expected):
