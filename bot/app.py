@@ -11,14 +11,16 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot.access import Access, participant_commands
 from bot.chat_locks import ChatLocks
 from bot.clock import Clock, SystemClock
 from bot.flows import FlowLibrary
-from bot.handlers import Handlers, commands
+from bot.handlers import Handlers
 from bot.journey import Journey
 from bot.processor import ChatOrderedProcessor
 from bot.sender import TelegramSender
 from bot.settings import Settings, SettingsError
+from bot.staff import StaffHandlers
 from conversations.catalog import catalog
 from conversations.loader import shipped_flows_dir
 from storage.sqlite import SQLiteRepository
@@ -86,9 +88,12 @@ async def serve(
         journey = Journey(
             repository, library, TelegramSender(app.bot), clock, settings.heard_default_flow
         )
-        Handlers(journey).install(app)
+        access = Access(repository, settings.heard_admins, clock)
+        # Order matters: privileged commands first, then the participant's.
+        StaffHandlers(access, journey).install(app)
+        Handlers(journey, access).install(app)
         app.add_error_handler(_report_error)
-        await _run(app, settings, journey, locks, stop, folder, redelivery_seconds)
+        await _run(app, settings, journey, access, locks, stop, folder, redelivery_seconds)
     finally:
         await repository.close()
 
@@ -97,6 +102,7 @@ async def _run(
     app: Application,  # type: ignore[type-arg]
     settings: Settings,
     journey: Journey,
+    access: Access,
     locks: ChatLocks,
     stop: asyncio.Event,
     folder: object,
@@ -109,7 +115,8 @@ async def _run(
             f"cannot reach the Bot API at TELEGRAM_API_URL ({settings.telegram_api_url}): {error}"
         ) from None
     try:
-        await app.bot.set_my_commands(commands())
+        await app.bot.set_my_commands(participant_commands())
+        await access.refresh_all_menus(app.bot)
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await app.start()

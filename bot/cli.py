@@ -16,6 +16,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
 from conversations.problems import FlowError, Problem
 from storage.repository import FlowVersionConflict
+from storage.sqlite import SQLiteRepository
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,6 +55,13 @@ def parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("flow", metavar="FLOW", help="a conversation id or file")
     simulate.add_argument("--language", default=None, help="language code (default: the flow's)")
+    audit = sub.add_parser(
+        "audit",
+        help="print the audit log of privileged actions",
+        description="Print the newest entries of the audit log (grants, revokes, refused "
+        "attempts, exports), newest first, from HEARD_DATABASE.",
+    )
+    audit.add_argument("--limit", type=int, default=50, help="how many entries (default: 50)")
     return main
 
 
@@ -67,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(args.paths, args.env_file)
         if args.command == "graph":
             return graph(args.flow, args.env_file)
+        if args.command == "audit":
+            return asyncio.run(print_audit(load_settings(args.env_file), args.limit))
         if args.command == "simulate":
             from bot.simulate import simulate
 
@@ -100,6 +110,20 @@ def run(settings: Settings) -> int:
         await serve(settings, stop=stop)
 
     asyncio.run(main())
+    return 0
+
+
+async def print_audit(settings: Settings, limit: int) -> int:
+    """Print the newest audit entries."""
+    from bot.staff import audit_text
+
+    if not settings.heard_database.exists():
+        raise SettingsError(f"HEARD_DATABASE: there is no database at {settings.heard_database}")
+    repository = await SQLiteRepository.open(settings.heard_database)
+    try:
+        print(audit_text(await repository.audit_entries(max(1, limit))))
+    finally:
+        await repository.close()
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import (
     Application,
@@ -17,6 +17,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.access import PRIVILEGED, Access
 from bot.journey import Journey, Who
 from conversations.callbacks import ConsentButton, QuestionButton, decode
 from conversations.catalog import catalog
@@ -26,21 +27,6 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 PRIVATE = filters.ChatType.PRIVATE
-# (command, catalogue key for its menu description), in menu order.
-MENU = [
-    ("start", "menu_start"),
-    ("skip", "menu_skip"),
-    ("back", "menu_back"),
-    ("pause", "menu_pause"),
-    ("help", "menu_help"),
-    ("stop", "menu_stop"),
-]
-
-
-def commands(language: str = "en") -> list[BotCommand]:
-    """Return the command menu for participants."""
-    words = catalog(language)
-    return [BotCommand(command, words(key)) for command, key in MENU]
 
 
 def who(update: Update) -> Who | None:
@@ -54,8 +40,9 @@ def who(update: Update) -> Who | None:
 class Handlers:
     """Bound handlers for the participant side of the bot."""
 
-    def __init__(self, journey: Journey) -> None:
+    def __init__(self, journey: Journey, access: Access) -> None:
         self.journey = journey
+        self.access = access
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
         """Add every handler to the application. Order matters: first match wins."""
@@ -82,6 +69,9 @@ class Handlers:
             await update.callback_query.answer()
         if update.message is not None or update.channel_post is not None:
             await context.bot.send_message(chat.id, catalog("en")("not_private"))
+        command = _command(update)
+        if command in PRIVILEGED and update.effective_user is not None:
+            await self.access.refused(update.effective_user.id, command, where=f"{chat.type} chat")
         raise ApplicationHandlerStop
 
     async def start(self, update: Update, context: Context) -> None:
@@ -152,6 +142,14 @@ class Handlers:
         else:
             log.info("a button with unknown data was pressed")
             await self.journey.act(person, Show(), stale=True)
+
+
+def _command(update: Update) -> str | None:
+    message = update.message
+    text = message.text if message is not None else None
+    if not text or not text.startswith("/"):
+        return None
+    return text[1:].split()[0].split("@")[0].lower() if len(text) > 1 else None
 
 
 def _kind(update: Update) -> str:

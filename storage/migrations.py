@@ -81,6 +81,31 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             """,
         ),
     ),
+    (
+        "0002_staff_roles_and_audit",
+        (
+            # Staff are identified by their Telegram id: they act for the charity, and an
+            # admin must be able to name them. Participants' ids stay in `identities` only.
+            """
+            CREATE TABLE staff_roles (
+                telegram_user_id INTEGER NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('coordinator', 'staff', 'safeguarding')),
+                granted_by INTEGER NOT NULL,
+                granted_at TEXT NOT NULL,
+                PRIMARY KEY (telegram_user_id, role)
+            )
+            """,
+            """
+            CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                detail TEXT NOT NULL DEFAULT ''
+            )
+            """,
+        ),
+    ),
 ]
 
 

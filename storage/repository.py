@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 ParticipantStatus = Literal["active", "stopped", "unreachable"]
+Role = Literal["coordinator", "staff", "safeguarding"]
+ROLES: tuple[Role, ...] = ("coordinator", "staff", "safeguarding")
 
 
 class FlowVersionConflict(Exception):
@@ -87,6 +89,27 @@ class Pending:
     language: str
 
 
+@dataclass(frozen=True)
+class StaffRole:
+    """A role held by a member of staff."""
+
+    user_id: int
+    role: Role
+    granted_by: int
+    granted_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One privileged action, or an attempt at one."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    detail: str
+
+
 class Repository(Protocol):
     """Everything Heard stores, as a small async interface."""
 
@@ -145,6 +168,24 @@ class Repository(Protocol):
 
     async def answers(self, run_id: int) -> list[StoredAnswer]:
         """Return a run's answers in the order they were given."""
+
+    async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:
+        """Give a user a role; False if they already had it."""
+
+    async def revoke_role(self, user_id: int, role: Role) -> bool:
+        """Take a role away; False if they did not have it."""
+
+    async def roles_of(self, user_id: int) -> set[Role]:
+        """Return the roles a user holds in the database."""
+
+    async def staff_roles(self) -> list[StaffRole]:
+        """Return every role held, by user then role."""
+
+    async def audit(self, actor: str, action: str, detail: str, now: datetime) -> None:
+        """Append an entry to the audit log."""
+
+    async def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
+        """Return the newest audit entries, newest first."""
 
     async def close(self) -> None:
         """Release the database."""

@@ -8,6 +8,8 @@ from tests.support.bot_harness import SAMPLE_FLOWS, FixedClock, InProcessBot, bo
 from tests.support.chat_user import ChatUser
 from tests.support.fake_telegram import FakeTelegram
 
+ADMIN_ID = 9001
+
 
 @pytest.fixture
 async def fake():
@@ -37,7 +39,8 @@ def database(tmp_path):
 
 @pytest.fixture
 async def heard(fake, flows_dir, database, clock):
-    bot = InProcessBot(bot_settings(fake, database, flows_dir, "sample"), clock)
+    settings = bot_settings(fake, database, flows_dir, "sample", heard_admins=(ADMIN_ID,))
+    bot = InProcessBot(settings, clock)
     await bot.start(fake)
     yield bot
     await bot.stop()

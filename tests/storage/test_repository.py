@@ -151,5 +151,35 @@ async def test_repository_migrations_are_recorded_and_run_once(tmp_path):
     names = [r[0] for r in db.execute("SELECT name FROM schema_migrations")]
     mode = db.execute("PRAGMA journal_mode").fetchone()[0]
     db.close()
-    assert names == ["0001_participant_journey"]
+    assert names == ["0001_participant_journey", "0002_staff_roles_and_audit"]
     assert mode == "wal"
+
+
+async def test_repository_roles_are_granted_once_and_revoked(repo):
+    assert await repo.grant_role(42, "staff", 7, NOW)
+    assert not await repo.grant_role(42, "staff", 7, NOW)
+    assert await repo.grant_role(42, "safeguarding", 7, NOW)
+    assert await repo.roles_of(42) == {"staff", "safeguarding"}
+    assert [(r.user_id, r.role, r.granted_by) for r in await repo.staff_roles()] == [
+        (42, "safeguarding", 7),
+        (42, "staff", 7),
+    ]
+    assert await repo.revoke_role(42, "staff")
+    assert not await repo.revoke_role(42, "staff")
+    assert await repo.roles_of(42) == {"safeguarding"}
+
+
+async def test_repository_refuses_an_unknown_role(repo):
+    with pytest.raises(sqlite3.IntegrityError):
+        await repo.grant_role(42, "owner", 7, NOW)
+
+
+async def test_repository_audit_log_is_newest_first(repo):
+    await repo.audit("staff:7", "grant", "42 staff", NOW)
+    await repo.audit("P-ABCDEF", "refused", "/export", NOW + timedelta(seconds=1))
+    entries = await repo.audit_entries()
+    assert [(e.actor, e.action, e.detail) for e in entries] == [
+        ("P-ABCDEF", "refused", "/export"),
+        ("staff:7", "grant", "42 staff"),
+    ]
+    assert len(await repo.audit_entries(limit=1)) == 1

@@ -32,7 +32,9 @@ class FixedClock:
         self.current += timedelta(**kwargs)
 
 
-def bot_settings(server: FakeTelegram, database: Path, flows: Path, default_flow: str) -> Settings:
+def bot_settings(
+    server: FakeTelegram, database: Path, flows: Path, default_flow: str, **more
+) -> Settings:
     return load_settings(
         None,
         telegram_bot_token=server.token,
@@ -40,6 +42,7 @@ def bot_settings(server: FakeTelegram, database: Path, flows: Path, default_flow
         heard_database=database,
         heard_conversations=flows,
         heard_default_flow=default_flow,
+        **more,
     )
 
 
