@@ -86,7 +86,12 @@ async def serve(
         locks = ChatLocks()
         app = build_application(settings, ChatOrderedProcessor(locks, on_processed=on_processed))
         journey = Journey(
-            repository, library, TelegramSender(app.bot), clock, settings.heard_default_flow
+            repository,
+            library,
+            TelegramSender(app.bot),
+            clock,
+            settings.heard_default_flow,
+            settings.heard_minimum_age,
         )
         access = Access(repository, settings.heard_admins, clock)
         # Order matters: privileged commands first, then the participant's.

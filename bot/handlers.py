@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot.access import PRIVILEGED, Access
 from bot.journey import Journey, Who
-from conversations.callbacks import ConsentButton, QuestionButton, decode
+from conversations.callbacks import AgeButton, ConsentButton, QuestionButton, decode
 from conversations.catalog import catalog
 from conversations.events import Back, NotText, Pause, Show, Skip, Text
 
@@ -135,7 +135,9 @@ class Handlers:
         await self.journey.sender.answer_button(query.id)
         data = decode(query.data or "")
         message_id = query.message.message_id if query.message else None
-        if isinstance(data, ConsentButton) and message_id is not None:
+        if isinstance(data, AgeButton) and message_id is not None:
+            await self.journey.age(person, data, message_id)
+        elif isinstance(data, ConsentButton) and message_id is not None:
             await self.journey.consent(person, data, message_id)
         elif isinstance(data, QuestionButton):
             await self.journey.press(person, data)

@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.flows import FlowLibrary
 from bot.sender import Sender, Unreachable
 from conversations.buttons import button_input
-from conversations.callbacks import ConsentButton, QuestionButton
+from conversations.callbacks import AgeButton, ConsentButton, QuestionButton
 from conversations.catalog import catalog, languages
 from conversations.engine import RunState, advance
 from conversations.events import (
@@ -28,7 +28,14 @@ from conversations.events import (
     Stale,
 )
 from conversations.model import Flow
-from conversations.render import Outgoing, PromptButtons, Renderer, Send, intro
+from conversations.render import (
+    Outgoing,
+    PromptButtons,
+    Renderer,
+    Send,
+    consent_question,
+    intro,
+)
 from storage.repository import ConsentGiven, Contact, Pending, Repository, Run
 
 log = logging.getLogger(__name__)
@@ -53,12 +60,14 @@ class Journey:
         sender: Sender,
         clock: Clock,
         default_flow: str,
+        minimum_age: int = 18,
     ) -> None:
         self.repository = repository
         self.flows = flows
         self.sender = sender
         self.clock = clock
         self.default_flow = default_flow
+        self.minimum_age = minimum_age
 
     async def start(self, who: Who) -> None:
         """Welcome a stranger with the intro and consent; resume anyone else."""
@@ -69,6 +78,22 @@ class Journey:
         if contact.participant.status == "stopped":
             await self.repository.set_status(contact.participant.code, "active")
         await self.act(who, Show(), contact=contact)
+
+    async def age(self, who: Who, button: AgeButton, message_id: int) -> None:
+        """Ask for consent from someone old enough; anyone younger is told kindly, and kept not."""
+        flow = self.flows.latest(button.flow)
+        if flow is None or flow.version != button.version:
+            await self._introduce(who, stale=True)
+            return
+        words = catalog(self._language(flow, who))
+        if not button.old_enough:
+            reply = Send(words("too_young", age=self.minimum_age))
+            await self._send(who.chat_id, [PromptButtons(()), reply], message_id)
+            return
+        language = self._language(flow, who)
+        await self._send(
+            who.chat_id, [PromptButtons(()), consent_question(flow, language)], message_id
+        )
 
     async def consent(self, who: Who, button: ConsentButton, message_id: int) -> None:
         """Record consent and ask the first question, or end kindly on a no."""
@@ -250,7 +275,7 @@ class Journey:
         if flow is None:
             messages.append(Send(words("conversation_closed")))
         else:
-            messages.extend(intro(flow, language))
+            messages.extend(intro(flow, language, self.minimum_age))
         await self._send(who.chat_id, messages, None)
 
     def _language(self, flow: Flow | None, who: Who) -> str:

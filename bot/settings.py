@@ -23,6 +23,7 @@ EXPECTED = {
     "HEARD_TIMEZONE": "a time zone name, like Europe/London",
     "HEARD_DEFAULT_FLOW": "the id of a conversation, like community-mental-health",
     "HEARD_LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+    "HEARD_MINIMUM_AGE": "a whole number of years from 13 to 120, like 18",
 }
 
 
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     heard_timezone: str = "Europe/London"
     heard_default_flow: str = "community-mental-health"
     heard_log_level: str = Field(default="INFO")
+    heard_minimum_age: int = Field(default=18, ge=13, le=120)
 
     @field_validator("telegram_bot_token")
     @classmethod

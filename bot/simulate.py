@@ -9,9 +9,19 @@ from conversations.catalog import catalog
 from conversations.engine import RunState, advance
 from conversations.events import Back, Begin, Input, Pause, Skip, Text
 from conversations.model import Flow
-from conversations.render import Keyboard, Outgoing, Renderer, Send, SettlePrompt, intro
+from conversations.render import (
+    Keyboard,
+    Outgoing,
+    Renderer,
+    Send,
+    SettlePrompt,
+    consent_question,
+    intro,
+)
 
 COMMANDS: dict[str, Callable[[], Input]] = {"/skip": Skip, "/back": Back, "/pause": Pause}
+YES = ("y", "yes")
+MINIMUM_AGE = 18
 
 
 def simulate(
@@ -21,10 +31,13 @@ def simulate(
     write: Callable[[str], None] = print,
 ) -> int:
     """Run one conversation in the terminal until it ends or the user quits."""
-    for welcome in intro(flow, language):
+    for welcome in intro(flow, language, MINIMUM_AGE):
         _show(welcome, write)
-    agree = read("Type y to agree, anything else to decline: ").strip().lower()
-    if agree not in ("y", "yes"):
+    if read("Type y if you are old enough, anything else if not: ").strip().lower() not in YES:
+        write(catalog(language)("too_young", age=MINIMUM_AGE))
+        return 0
+    _show(consent_question(flow, language), write)
+    if read("Type y to agree, anything else to decline: ").strip().lower() not in YES:
         write(catalog(language)("declined"))
         return 0
     renderer = Renderer(flow, language, run_id=1)

@@ -2,7 +2,7 @@
 
 Question buttons: `v1|q|RUN|VERSION|STEP|ACTION|CHOICE` where STEP and CHOICE are positions in
 the flow, so a button names exactly one question of one run of one flow version.
-Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n`.
+Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n`; age buttons: `v1|a|FLOW|VERSION|y`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,21 @@ class ConsentButton:
         return _checked("|".join(parts))
 
 
-def decode(data: str) -> QuestionButton | ConsentButton | None:
+@dataclass(frozen=True)
+class AgeButton:
+    """A button answering "are you old enough?" before a flow's consent question."""
+
+    flow: str
+    version: int
+    old_enough: bool
+
+    def encode(self) -> str:
+        """Return the callback data for this button."""
+        answer = "y" if self.old_enough else "n"
+        return _checked("|".join([PREFIX, "a", self.flow, str(self.version), answer]))
+
+
+def decode(data: str) -> QuestionButton | ConsentButton | AgeButton | None:
     """Read callback data; None for anything forged, foreign or from another format."""
     parts = data.split("|")
     if len(data.encode()) > MAX_BYTES or len(parts) < 2 or parts[0] != PREFIX:
@@ -62,6 +76,8 @@ def decode(data: str) -> QuestionButton | ConsentButton | None:
             )
         if kind == "c" and len(rest) == 4 and rest[3] in ("y", "n"):
             return ConsentButton(rest[0], _count(rest[1]), _count(rest[2]), rest[3] == "y")
+        if kind == "a" and len(rest) == 3 and rest[2] in ("y", "n"):
+            return AgeButton(rest[0], _count(rest[1]), rest[2] == "y")
     except ValueError:
         return None
     return None

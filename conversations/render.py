@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations.callbacks import Action, ConsentButton, QuestionButton
+from conversations.callbacks import Action, AgeButton, ConsentButton, QuestionButton
 from conversations.catalog import Catalog, catalog
 from conversations.events import (
     AlreadyDone,
@@ -79,8 +79,8 @@ class PromptButtons:
 Outgoing = Send | SettlePrompt | PromptButtons
 
 
-def intro(flow: FlowModel, language: str) -> list[Send]:
-    """Return the welcome, what taking part means, and the consent question with buttons."""
+def intro(flow: FlowModel, language: str, minimum_age: int) -> list[Send]:
+    """Return the welcome, what taking part means, and the age question with buttons."""
     say = _Say(flow, language)
     words = catalog(language)
     body = "\n\n".join(
@@ -92,21 +92,25 @@ def intro(flow: FlowModel, language: str) -> list[Send]:
             say(flow.intro.support),
         ]
     )
-    buttons = (
-        (
-            Button(
-                words("button_agree"),
-                ConsentButton(flow.id, flow.version, flow.consent.version, True).encode(),
-            ),
-        ),
-        (
-            Button(
-                words("button_decline"),
-                ConsentButton(flow.id, flow.version, flow.consent.version, False).encode(),
-            ),
-        ),
+    buttons = tuple(
+        (Button(words(key, age=minimum_age), AgeButton(flow.id, flow.version, ok).encode()),)
+        for key, ok in (("button_old_enough", True), ("button_too_young", False))
     )
-    return [Send(body), Send(say(flow.consent.text), buttons)]
+    return [Send(body), Send(words("age_question", age=minimum_age), buttons)]
+
+
+def consent_question(flow: FlowModel, language: str) -> Send:
+    """Return the consent question with its buttons."""
+    words = catalog(language)
+    buttons = tuple(
+        (
+            Button(
+                words(key), ConsentButton(flow.id, flow.version, flow.consent.version, ok).encode()
+            ),
+        )
+        for key, ok in (("button_agree", True), ("button_decline", False))
+    )
+    return Send(_Say(flow, language)(flow.consent.text), buttons)
 
 
 class Renderer:

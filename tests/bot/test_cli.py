@@ -127,7 +127,9 @@ def test_cli_run_unreachable_api_is_one_line_without_traceback(tmp_path):
 
 def test_cli_simulate_chats_through_a_flow():
     flow = load_flow_file(SAMPLE).flow
-    typed = iter(["y", "yes", "9", "4", "1, 3", "/back", "done", "phone", "/skip", "Later", "40"])
+    typed = iter(
+        ["y", "y", "yes", "9", "4", "1, 3", "/back", "done", "phone", "/skip", "Later", "40"]
+    )
     shown: list[str] = []
     code = simulate(flow, "en", read=lambda prompt: next(typed), write=shown.append)
     text = "\n".join(shown)
@@ -143,8 +145,11 @@ def test_cli_simulate_decline_and_quit():
     flow = load_flow_file(SAMPLE).flow
     shown: list[str] = []
     assert simulate(flow, "en", read=lambda prompt: "n", write=shown.append) == 0
+    assert "Childline" in shown[-1]
+    answers = iter(["y", "n"])
+    assert simulate(flow, "en", read=lambda prompt: next(answers), write=shown.append) == 0
     assert "Nothing about you has been kept" in shown[-1]
-    typed = iter(["y", "/quit"])
+    typed = iter(["y", "y", "/quit"])
     assert simulate(flow, "en", read=lambda prompt: next(typed), write=shown.append) == 0
 
 

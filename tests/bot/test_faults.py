@@ -14,6 +14,7 @@ def rows(database, sql):
 
 async def consent(user):
     await user.send("/start")
+    await user.press("Yes, I'm 18 or older")
     await user.press("Yes, I agree")
 
 

@@ -20,6 +20,7 @@ def stored_answers(database):
 
 async def consent(user):
     await user.send("/start")
+    await user.press("Yes, I'm 18 or older")
     await user.press("Yes, I agree")
 
 
@@ -28,7 +29,11 @@ async def test_journey_consent_to_end(user, database):
     intro, question = user.messages()[-2:]
     assert "Sample consultation" in intro.text
     assert "not a crisis service" in intro.text
-    assert question.text == "Are you happy to take part?"
+    assert question.text == "Before we start: are you 18 or older?"
+    assert user.buttons() == ["Yes, I'm 18 or older", "No, I'm younger"]
+    await user.press("Yes, I'm 18 or older")
+    assert user.messages()[-2].reply_markup is None
+    assert user.last_text() == "Are you happy to take part?"
     assert user.buttons() == ["Yes, I agree", "No, thank you"]
     assert rows(database, "SELECT * FROM participants") == []
 
@@ -70,8 +75,20 @@ async def test_journey_consent_to_end(user, database):
     assert "<b>really</b> & *soon*" in change.text
 
 
+async def test_journey_under_age_is_told_kindly_and_nothing_is_stored(user, database):
+    await user.send("/start")
+    await user.press("No, I'm younger")
+    assert "for people aged 18 and over" in user.last_text()
+    assert "Childline" in user.last_text()
+    assert "0800 1111" in user.last_text()
+    assert user.messages()[-2].reply_markup is None
+    assert rows(database, "SELECT * FROM participants") == []
+    assert rows(database, "SELECT * FROM identities") == []
+
+
 async def test_journey_decline_stores_nothing(user, database):
     await user.send("/start")
+    await user.press("Yes, I'm 18 or older")
     await user.press("No, thank you")
     assert "Nothing about you has been kept" in user.last_text()
     assert "/start" in user.last_text()

@@ -55,6 +55,7 @@ async def test_staff_bad_usage_explains_itself(make_user, database):
 async def test_staff_participant_gets_the_participant_bot_and_is_audited(make_user, database):
     participant = make_user(2222)
     await participant.send("/start")
+    await participant.press("Yes, I'm 18 or older")
     await participant.press("Yes, I agree")
     await participant.send("/grant 2222 staff")
     assert participant.last_text() == "I don't know that command. Send /help to see what I can do."

@@ -11,7 +11,7 @@ from textwrap import dedent
 import pytest
 
 from conversations.buttons import button_input
-from conversations.callbacks import ConsentButton, decode
+from conversations.callbacks import ConsentButton, QuestionButton, decode
 from conversations.engine import Outcome, RunState, advance
 from conversations.events import (
     Back,
@@ -26,7 +26,15 @@ from conversations.events import (
 from conversations.loader import LoadedFlow, load_flow_file, load_flow_text
 from conversations.model import Flow
 from conversations.problems import FlowError, Problem
-from conversations.render import Keyboard, PromptButtons, Renderer, Send, SettlePrompt, intro
+from conversations.render import (
+    Keyboard,
+    PromptButtons,
+    Renderer,
+    Send,
+    SettlePrompt,
+    consent_question,
+    intro,
+)
 
 FLOWS = Path(__file__).parent.parent / "data" / "flows"
 SAMPLE = FLOWS / "sample.yaml"
@@ -116,9 +124,12 @@ class Chat:
         self.renderer = Renderer(self.flow, self.language, self.run_id)
 
     def open(self) -> None:
-        """Show the welcome and the consent question, as /start does for a newcomer."""
+        """Show the welcome and the consent question, as /start and the age check do."""
         self.lines.append("> /start")
-        for send in intro(self.flow, self.language):
+        for send in [
+            *intro(self.flow, self.language, 18),
+            consent_question(self.flow, self.language),
+        ]:
             self._show(send)
 
     def send(self, text: str) -> Outcome:
@@ -152,7 +163,7 @@ class Chat:
         if isinstance(button, ConsentButton):
             assert button.agree, "the chat helper only follows an agreement"
             return self.act(Begin())
-        assert button is not None, data
+        assert isinstance(button, QuestionButton), data
         action = button_input(self.flow, button)
         assert action is not None, button
         return self.act(action)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conversations.buttons import button_input
-from conversations.callbacks import ConsentButton, QuestionButton, decode
+from conversations.callbacks import AgeButton, ConsentButton, QuestionButton, decode
 from conversations.checks import check_flow
 from conversations.engine import RunState, advance
 from conversations.events import (
@@ -43,7 +43,15 @@ from conversations.model import (
     SingleChoiceStep,
     YesNoStep,
 )
-from conversations.render import Keyboard, Outgoing, PromptButtons, Renderer, Send, intro
+from conversations.render import (
+    Keyboard,
+    Outgoing,
+    PromptButtons,
+    Renderer,
+    Send,
+    consent_question,
+    intro,
+)
 from tests.conversations.conftest import NOW
 
 # Deterministic: the same examples on every run and machine, and no example database.
@@ -133,7 +141,9 @@ def draw_step(draw: st.DrawFn, step_id: str, text: Any, section_ids: list[str]) 
             step["min"] = bounds[0]
         if draw(st.booleans()):
             step["max"] = bounds[1]
-        step["whole"] = draw(st.booleans())
+        # A whole-number question needs a whole number between its bounds (checks insist).
+        room = "min" not in step or "max" not in step or math.ceil(bounds[0]) <= bounds[1]
+        step["whole"] = draw(st.booleans()) if room else False
     elif kind == "free_text":
         step["max_length"] = draw(st.integers(1, 60) | st.just(4000))
     return step
@@ -320,7 +330,7 @@ def check_buttons(outgoing: Sequence[Outgoing], run_id: int, flow: Flow) -> list
         for data in buttons(keyboard):
             assert len(data.encode()) <= 64
             button = decode(data)
-            if isinstance(button, ConsentButton):
+            if isinstance(button, ConsentButton | AgeButton):
                 assert (button.flow, button.version) == (flow.id, flow.version)
             else:
                 assert isinstance(button, QuestionButton)
@@ -342,7 +352,7 @@ def test_property_advance_survives_any_participant(
     run_id = data.draw(st.integers(1, 10**12 - 1), label="run id")
     language = data.draw(st.sampled_from([*flow.languages, "xx"]), label="language")
     renderer = Renderer(flow, language, run_id)
-    check_buttons(intro(flow, language), run_id, flow)
+    check_buttons([*intro(flow, language, 18), consent_question(flow, language)], run_id, flow)
     state = RunState.start(flow)
     now = NOW
     for _ in range(data.draw(st.integers(3, 40), label="number of inputs")):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.callbacks import ConsentButton, QuestionButton, decode
+from conversations.callbacks import AgeButton, ConsentButton, QuestionButton, decode
 from conversations.catalog import catalog
 from conversations.events import (
     AlreadyDone,
@@ -30,6 +30,7 @@ from conversations.render import (
     Renderer,
     Send,
     SettlePrompt,
+    consent_question,
     intro,
 )
 from tests.conversations.conftest import HEADER, RUN_ID, flow_of
@@ -46,8 +47,8 @@ def labels(keyboard: Keyboard) -> list[list[str]]:
     return [[button.label for button in row] for row in keyboard]
 
 
-def test_intro_has_the_flow_details_then_the_consent_buttons(sample: Flow) -> None:
-    welcome, consent = intro(sample, "en")
+def test_intro_has_the_flow_details_then_the_age_question(sample: Flow) -> None:
+    welcome, age = intro(sample, "en", 18)
 
     assert welcome.text.split("\n\n") == [
         "Sample consultation",
@@ -57,6 +58,16 @@ def test_intro_has_the_flow_details_then_the_consent_buttons(sample: Flow) -> No
         "This is not a crisis service. In an emergency call 999.",
     ]
     assert welcome.keyboard == ()
+    assert age.text == "Before we start: are you 18 or older?"
+    assert labels(age.keyboard) == [["Yes, I'm 18 or older"], ["No, I'm younger"]]
+    old_enough, too_young = (decode(row[0].data) for row in age.keyboard)
+    assert old_enough == AgeButton("sample", 1, True)
+    assert too_young == AgeButton("sample", 1, False)
+
+
+def test_consent_question_has_agree_and_decline(sample: Flow) -> None:
+    consent = consent_question(sample, "en")
+
     assert consent.text == "Are you happy to take part?"
     assert labels(consent.keyboard) == [["Yes, I agree"], ["No, thank you"]]
     agree, decline = (decode(row[0].data) for row in consent.keyboard)
@@ -70,8 +81,8 @@ def test_intro_uses_the_participants_language_and_falls_back() -> None:
         header=HEADER.replace("title: Test flow", "title: {en: Test flow, cy: Llif prawf}"),
     )
 
-    welsh, _ = intro(flow, "cy")
-    french, _ = intro(flow, "fr")
+    welsh, _ = intro(flow, "cy", 18)
+    french, _ = intro(flow, "fr", 18)
 
     assert welsh.text.startswith("Llif prawf\n\nWe are testing.")
     assert french.text.startswith("Test flow\n\n")

@@ -88,7 +88,7 @@ def test_transcript_sample_detours(chat: Chat, update_golden: bool) -> None:
     chat.press("Being seen quickly")
     chat.send("/pause")
     chat.send("Hello again")  # resumes; not an answer
-    chat.press("1", message=9)  # a double tap on the scale, answered already
+    chat.press("1", message=10)  # a double tap on the scale, answered already
     chat.send("/back")
     chat.press("5")
     chat.send("done")  # the selection was dropped by going back
