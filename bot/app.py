@@ -21,6 +21,7 @@ from bot.processor import ChatOrderedProcessor
 from bot.sender import TelegramSender
 from bot.settings import Settings, SettingsError
 from bot.staff import StaffHandlers
+from bot.support import SupportError, SupportFile, load_support, review_warning
 from conversations.catalog import catalog
 from conversations.loader import shipped_flows_dir
 from storage.sqlite import SQLiteRepository
@@ -75,6 +76,7 @@ async def serve(
             f"HEARD_DATABASE: cannot open {settings.heard_database}: {error}"
         ) from None
     try:
+        support = _support(settings, clock)
         library = FlowLibrary.load(folder, repository)
         if library.latest(settings.heard_default_flow) is None:
             known = ", ".join(sorted(library.current)) or "none"
@@ -91,6 +93,7 @@ async def serve(
             TelegramSender(app.bot),
             clock,
             settings.heard_default_flow,
+            support,
             settings.heard_minimum_age,
         )
         access = Access(repository, settings.heard_admins, clock)
@@ -145,6 +148,18 @@ async def _run(
         await app.stop()
     finally:
         await app.shutdown()
+
+
+def _support(settings: Settings, clock: Clock) -> SupportFile:
+    """Load the support lines once; warn in the log when they are due a review."""
+    try:
+        support = load_support(settings.heard_support_file)
+    except SupportError as error:
+        raise StartupError(f"HEARD_SUPPORT_FILE: {error}") from None
+    warning = review_warning(support, clock.now().astimezone(settings.zone).date())
+    if warning is not None:
+        log.warning("%s", warning)
+    return support
 
 
 async def redeliver_pending(journey: Journey, locks: ChatLocks) -> None:

@@ -9,10 +9,12 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from bot.app import StartupError, serve
 from bot.settings import Settings, SettingsError, load_settings
+from bot.support import SupportError, load_support, review_warning
 from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
 from conversations.problems import FlowError, Problem
 from storage.repository import FlowVersionConflict
@@ -133,9 +135,10 @@ def conversations_folder(env_file: str) -> Path:
 
 
 def check(paths: Sequence[str], env_file: str) -> int:
-    """Print every problem in the conversation files; return 1 if any is an error."""
-    targets = [Path(p) for p in paths] or [conversations_folder(env_file)]
-    problems: list[Problem] = []
+    """Print every problem in the conversation and support files; return 1 if any is an error."""
+    settings = load_settings(env_file)
+    targets = [Path(p) for p in paths] or [settings.heard_conversations or shipped_flows_dir()]
+    problems: list[Problem] = support_problems(settings)
     count = 0
     for target in targets:
         if target.is_dir():
@@ -156,6 +159,18 @@ def check(paths: Sequence[str], env_file: str) -> int:
     warnings = len(problems) - errors
     print(f"{count} conversation(s) passed; {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0
+
+
+def support_problems(settings: Settings) -> list[Problem]:
+    """Return problems in the support lines file, with a warning when it is due a review."""
+    try:
+        support = load_support(settings.heard_support_file)
+    except SupportError as error:
+        return list(error.problems)
+    warning = review_warning(support, datetime.now(settings.zone).date())
+    if warning is None:
+        return []
+    return [Problem(support.source, 1, None, warning.split(": warning: ", 1)[-1], "warning")]
 
 
 def find_flow(name: str, env_file: str) -> LoadedFlow:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.flows import FlowLibrary
 from bot.sender import Sender, Unreachable
+from bot.support import SupportFile, render_support
 from conversations.buttons import button_input
 from conversations.callbacks import AgeButton, ConsentButton, QuestionButton
 from conversations.catalog import catalog, languages
@@ -60,6 +61,7 @@ class Journey:
         sender: Sender,
         clock: Clock,
         default_flow: str,
+        support: SupportFile,
         minimum_age: int = 18,
     ) -> None:
         self.repository = repository
@@ -68,6 +70,7 @@ class Journey:
         self.clock = clock
         self.default_flow = default_flow
         self.minimum_age = minimum_age
+        self.support = support
 
     async def start(self, who: Who) -> None:
         """Welcome a stranger with the intro and consent; resume anyone else."""
@@ -196,8 +199,11 @@ class Journey:
     async def help(self, who: Who) -> None:
         """Say what the bot is, its commands and where to get urgent help."""
         contact = await self.repository.contact_for_user(who.user_id)
-        words = catalog(contact.participant.language if contact else self._language(None, who))
-        await self._send(who.chat_id, [Send(f"{words('help')}\n\n{words('urgent_help')}")], None)
+        language = contact.participant.language if contact else self._language(None, who)
+        words = catalog(language)
+        lines = render_support(self.support, None, language)
+        text = f"{words('help')}\n\n{words('urgent_help')}\n{lines}"
+        await self._send(who.chat_id, [Send(text)], None)
 
     async def redeliver(self, pending: Pending) -> None:
         """Show again what a run's participant may not have seen (after a crash or outage)."""

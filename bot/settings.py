@@ -24,6 +24,7 @@ EXPECTED = {
     "HEARD_DEFAULT_FLOW": "the id of a conversation, like community-mental-health",
     "HEARD_LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "HEARD_MINIMUM_AGE": "a whole number of years from 13 to 120, like 18",
+    "HEARD_SUPPORT_FILE": "an existing support lines file (.yaml), like my-support.yaml",
 }
 
 
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     heard_default_flow: str = "community-mental-health"
     heard_log_level: str = Field(default="INFO")
     heard_minimum_age: int = Field(default=18, ge=13, le=120)
+    heard_support_file: Path | None = None
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -70,6 +72,13 @@ class Settings(BaseSettings):
     def _conversations(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
             raise ValueError("not a folder")
+        return value
+
+    @field_validator("heard_support_file")
+    @classmethod
+    def _support_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("not a file")
         return value
 
     @field_validator("heard_admins", mode="before")

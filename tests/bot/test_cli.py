@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import main, parser
 from bot.simulate import simulate
+from bot.support import shipped_support_path
 from conversations.loader import load_flow_file
 from tests.support.bot_harness import ROOT, SAMPLE_FLOWS
 
@@ -160,3 +161,24 @@ def test_cli_run_with_an_unusable_database_names_it(capsys, monkeypatch, tmp_pat
     assert code == 2
     assert err.startswith("heard: HEARD_DATABASE: cannot open ")
     assert err.count("\n") == 1
+
+
+def test_cli_check_warns_when_support_lines_are_due_a_review(capsys, monkeypatch, tmp_path):
+    old = tmp_path / "support.yaml"
+    shipped = shipped_support_path().read_text(encoding="utf-8")
+    old.write_text(shipped.replace("reviewed: 2026-11-28", "reviewed: 2020-01-01"))
+    monkeypatch.setenv("HEARD_SUPPORT_FILE", str(old))
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    [line] = [row for row in out.splitlines() if "support lines were last reviewed" in row]
+    assert line.startswith(f"{old}:1: warning: support lines were last reviewed on 2020-01-01")
+    assert out.rstrip().endswith("0 error(s), 1 warning(s)")
+
+
+def test_cli_check_reports_a_broken_support_file(capsys, monkeypatch, tmp_path):
+    broken = tmp_path / "support.yaml"
+    broken.write_text("reviewed: 2026-11-28\nnations: {}\n")
+    monkeypatch.setenv("HEARD_SUPPORT_FILE", str(broken))
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert f"{broken}:" in out

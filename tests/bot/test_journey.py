@@ -196,6 +196,9 @@ async def test_journey_help_shows_urgent_help(user):
     assert "/skip" in text
     assert "999" in text
     assert "116 123" in text
+    assert "85258" in text
+    assert "call 111" in text
+    assert "Lifeline on 0808 808 8000" in text
     assert "not a crisis service" in text
 
 
