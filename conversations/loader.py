@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from conversations.checks import check_flow
 from conversations.model import END, STEP_KINDS, Flow
+from conversations.plain_errors import Loc, grouped
 from conversations.problems import FlowError, Problem
 from conversations.yaml_lines import Path as YamlPath
 from conversations.yaml_lines import YamlProblem, line_of, load_plain, load_with_lines
@@ -113,21 +114,8 @@ def load_flow_dir(folder: Path | str) -> tuple[list[LoadedFlow], list[Problem]]:
 def _located(
     error: ValidationError, data: dict[str, object], lines: dict[YamlPath, int], name: str
 ) -> list[Problem]:
-    # Pydantic reports a union once per member it tried; say it once, in the file's terms.
-    found: dict[tuple[str | int, ...], tuple[tuple[str | int, ...], list[str]]] = {}
-    for item in error.errors(include_url=False):
-        loc = tuple(item["loc"])
-        field = tuple(part for part in loc if not _internal(part))
-        message = _plain(item)
-        if item["type"] == "union_tag_invalid":
-            loc, field = (*loc, "kind"), (*field, "kind")
-        if field and field[-1] == "next" and item["type"] in ("string_type", "list_type"):
-            message = f"should be a step id, '{END}', or a list of when/goto rules"
-        _, messages = found.setdefault(field, (loc, []))
-        if message not in messages:
-            messages.append(message)
     problems = []
-    for field, (loc, messages) in found.items():
+    for loc, field, messages in grouped(error, _internal, _conversation_terms):
         step = _step_at(data, loc)
         shown = field[2:] if step is not None else field
         where = ".".join(str(part) for part in shown) or "the step"
@@ -137,17 +125,17 @@ def _located(
     return problems
 
 
-def _plain(item: Mapping[str, Any]) -> str:
-    """Say a pydantic error in words a conversation writer knows."""
-    if item["type"] == "missing":
-        return "is missing"
-    if item["type"] == "extra_forbidden":
-        return "is not a known setting here (check its spelling and indentation)"
+def _conversation_terms(
+    item: Mapping[str, Any], loc: Loc, field: Loc, message: str
+) -> tuple[Loc, Loc, str]:
+    """Name a wrong step kind on its `kind:` line, and say what `next` may be."""
     if item["type"] == "union_tag_invalid":
-        return (
-            f"'{item['input'].get('kind')}' is not a step kind; use one of {', '.join(STEP_KINDS)}"
-        )
-    return str(item["msg"]).replace("Input should be", "should be").removeprefix("Value error, ")
+        kind = item["input"].get("kind")
+        message = f"'{kind}' is not a step kind; use one of {', '.join(STEP_KINDS)}"
+        return (*loc, "kind"), (*field, "kind"), message
+    if field and field[-1] == "next" and item["type"] in ("string_type", "list_type"):
+        return loc, field, f"should be a step id, '{END}', or a list of when/goto rules"
+    return loc, field, message
 
 
 def _internal(part: str | int) -> bool:

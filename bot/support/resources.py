@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from conversations.model import Language, StepId, text_in
+from conversations.plain_errors import Loc, grouped
 from conversations.problems import Problem
 from conversations.yaml_lines import Path as YamlPath
 from conversations.yaml_lines import YamlProblem, line_of, load_with_lines
@@ -283,34 +284,24 @@ def _length_problems(support: SupportFile) -> list[tuple[YamlPath, str]]:
 
 def _located(error: ValidationError, lines: dict[YamlPath, int], name: str) -> list[Problem]:
     """Turn pydantic's errors into one problem per place, in words a file editor knows."""
-    found: dict[tuple[str | int, ...], tuple[tuple[str | int, ...], list[str]]] = {}
-    for item in error.errors(include_url=False):
-        loc = tuple(item["loc"])
-        field = tuple(part for part in loc if not _internal(part))
-        _, messages = found.setdefault(field, (loc, []))
-        message = _plain(item)
-        if message not in messages:
-            messages.append(message)
     return [
         Problem(name, line_of(lines, loc), None, f"{_where(field)}: {' or '.join(messages)}")
-        for field, (loc, messages) in found.items()
+        for loc, field, messages in grouped(error, _internal, _support_terms)
     ]
 
 
-def _plain(item: Mapping[str, Any]) -> str:
-    """Say a pydantic error plainly."""
+def _support_terms(
+    item: Mapping[str, Any], loc: Loc, field: Loc, message: str
+) -> tuple[Loc, Loc, str]:
+    """Say nation, text and per-language errors in a support file's terms."""
     kind = item["type"]
-    if kind == "missing":
-        return "is missing"
-    if kind == "extra_forbidden":
-        return "is not a known setting here (check its spelling and indentation)"
     if kind == "literal_error" and item["loc"][-1] == "[key]":
-        return f"'{item['input']}' is not a nation: use one of {', '.join(NATIONS)}"
-    if kind == "string_type":
-        return "should be a text"
-    if kind == "dict_type":
-        return "texts by language (like en: ... and cy: ...)"
-    return str(item["msg"]).replace("Input should be", "should be").removeprefix("Value error, ")
+        message = f"'{item['input']}' is not a nation: use one of {', '.join(NATIONS)}"
+    elif kind == "string_type":
+        message = "should be a text"
+    elif kind == "dict_type":
+        message = "texts by language (like en: ... and cy: ...)"
+    return loc, field, message
 
 
 def _internal(part: str | int) -> bool:
