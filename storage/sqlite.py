@@ -52,6 +52,10 @@ class SQLiteRepository:
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteRepository:
         """Open (creating if needed) and migrate the database at this path."""
+        folder = Path(path).parent
+        if not folder.is_dir():
+            # Checked here: a failed connect leaves aiosqlite's worker thread behind.
+            raise FileNotFoundError(f"there is no folder {folder} for the database")
         db = await aiosqlite.connect(str(path), isolation_level=None)
         try:
             await db.execute("PRAGMA journal_mode=WAL")
