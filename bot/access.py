@@ -28,6 +28,9 @@ PARTICIPANT_MENU = [
     ("back", "menu_back"),
     ("pause", "menu_pause"),
     ("help", "menu_help"),
+    ("settings", "menu_settings"),
+    ("mydata", "menu_mydata"),
+    ("delete", "menu_delete"),
     ("stop", "menu_stop"),
 ]
 

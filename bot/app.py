@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.access import Access, participant_commands
 from bot.chat_locks import ChatLocks
 from bot.clock import Clock, SystemClock
+from bot.data_rights import DataRights
 from bot.flows import FlowLibrary
 from bot.handlers import Handlers
 from bot.journey import Journey
@@ -99,7 +100,8 @@ async def serve(
         access = Access(repository, settings.heard_admins, clock)
         # Order matters: privileged commands first, then the participant's.
         StaffHandlers(access, journey).install(app)
-        Handlers(journey, access).install(app)
+        rights = DataRights(repository, library, journey.sender, clock, support)
+        Handlers(journey, access, rights).install(app)
         app.add_error_handler(_report_error)
         await _run(app, settings, journey, access, locks, stop, folder, redelivery_seconds)
     finally:

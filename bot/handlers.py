@@ -18,8 +18,15 @@ from telegram.ext import (
 )
 
 from bot.access import PRIVILEGED, Access
+from bot.data_rights import DataRights
 from bot.journey import Journey, Who
-from conversations.callbacks import AgeButton, ConsentButton, QuestionButton, decode
+from conversations.callbacks import (
+    AgeButton,
+    ChoiceButton,
+    ConsentButton,
+    QuestionButton,
+    decode,
+)
 from conversations.catalog import catalog
 from conversations.events import Back, NotText, Pause, Show, Skip, Text
 
@@ -40,9 +47,10 @@ def who(update: Update) -> Who | None:
 class Handlers:
     """Bound handlers for the participant side of the bot."""
 
-    def __init__(self, journey: Journey, access: Access) -> None:
+    def __init__(self, journey: Journey, access: Access, rights: DataRights) -> None:
         self.journey = journey
         self.access = access
+        self.rights = rights
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
         """Add every handler to the application. Order matters: first match wins."""
@@ -54,6 +62,9 @@ class Handlers:
         app.add_handler(CommandHandler("skip", self.skip, filters=message))
         app.add_handler(CommandHandler("back", self.back, filters=message))
         app.add_handler(CommandHandler("pause", self.pause, filters=message))
+        app.add_handler(CommandHandler("settings", self.settings, filters=message))
+        app.add_handler(CommandHandler("mydata", self.my_data, filters=message))
+        app.add_handler(CommandHandler("delete", self.delete, filters=message))
         app.add_handler(CallbackQueryHandler(self.button))
         app.add_handler(MessageHandler(message & filters.COMMAND, self.unknown_command))
         app.add_handler(MessageHandler(message & filters.TEXT, self.text))
@@ -104,6 +115,21 @@ class Handlers:
         if (person := who(update)) is not None:
             await self.journey.act(person, Pause())
 
+    async def settings(self, update: Update, context: Context) -> None:
+        """Show the participant's choices."""
+        if (person := who(update)) is not None:
+            await self.rights.settings(person)
+
+    async def my_data(self, update: Update, context: Context) -> None:
+        """Send the participant everything stored about them."""
+        if (person := who(update)) is not None:
+            await self.rights.my_data(person)
+
+    async def delete(self, update: Update, context: Context) -> None:
+        """Offer to delete the participant's data."""
+        if (person := who(update)) is not None:
+            await self.rights.delete(person)
+
     async def text(self, update: Update, context: Context) -> None:
         """Take typed text as an answer (or as a way back in)."""
         person = who(update)
@@ -141,6 +167,8 @@ class Handlers:
             await self.journey.consent(person, data, message_id)
         elif isinstance(data, QuestionButton):
             await self.journey.press(person, data)
+        elif isinstance(data, ChoiceButton):
+            await self.rights.choose(person, data, message_id)
         else:
             log.info("a button with unknown data was pressed")
             await self.journey.act(person, Show(), stale=True)

@@ -35,6 +35,7 @@ from conversations.render import (
     Renderer,
     Send,
     consent_question,
+    contact_question,
     intro,
 )
 from storage.repository import ConsentGiven, Contact, Pending, Repository, Run
@@ -240,7 +241,12 @@ class Journey:
         if changed:
             # Durable before visible: the answer is stored before the next question is sent.
             await self._save(run, outcome.state, effects)
-        await self._deliver(chat_id, run, Renderer(flow, language, run.id).render(effects))
+        messages = Renderer(flow, language, run.id).render(effects)
+        if outcome.state.status == "completed" and state.status != "completed":
+            participant = await self.repository.participant(run.participant_code)
+            if participant is not None and participant.contact_changed_at is None:
+                messages.append(contact_question(language))
+        await self._deliver(chat_id, run, messages)
 
     async def _save(self, run: Run, state: RunState, effects: Sequence[Effect]) -> None:
         answers = [

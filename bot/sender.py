@@ -32,6 +32,9 @@ class Sender(Protocol):
     async def answer_button(self, callback_id: str) -> None:
         """Stop the spinner on a pressed button."""
 
+    async def send_file(self, chat_id: int, name: str, content: bytes) -> None:
+        """Send a file as a document."""
+
 
 class TelegramSender:
     """Sender over python-telegram-bot, in plain text: nothing a participant wrote is parsed."""
@@ -70,6 +73,13 @@ class TelegramSender:
                 raise
             log.debug("edit skipped in a chat: %s", error)
         return prompt_id
+
+    async def send_file(self, chat_id: int, name: str, content: bytes) -> None:
+        """Send a file as a document."""
+        try:
+            await self.bot.send_document(chat_id, content, filename=name)
+        except Forbidden as error:
+            raise Unreachable(str(error)) from error
 
     async def answer_button(self, callback_id: str) -> None:
         """Stop the spinner on a pressed button (a late answer is harmless)."""

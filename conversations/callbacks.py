@@ -2,7 +2,8 @@
 
 Question buttons: `v1|q|RUN|VERSION|STEP|ACTION|CHOICE` where STEP and CHOICE are positions in
 the flow, so a button names exactly one question of one run of one flow version.
-Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n`; age buttons: `v1|a|FLOW|VERSION|y`.
+Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n`; age buttons: `v1|a|FLOW|VERSION|y`;
+buttons about the participant themselves: `v1|s|TOPIC|VALUE` (contact, nation, delete).
 """
 
 from __future__ import annotations
@@ -62,7 +63,22 @@ class AgeButton:
         return _checked("|".join([PREFIX, "a", self.flow, str(self.version), answer]))
 
 
-def decode(data: str) -> QuestionButton | ConsentButton | AgeButton | None:
+@dataclass(frozen=True)
+class ChoiceButton:
+    """A button about the participant themselves: contact, nation, or deleting their data."""
+
+    topic: str
+    value: str
+
+    def encode(self) -> str:
+        """Return the callback data for this button."""
+        return _checked("|".join([PREFIX, "s", self.topic, self.value]))
+
+
+Button = QuestionButton | ConsentButton | AgeButton | ChoiceButton
+
+
+def decode(data: str) -> Button | None:
     """Read callback data; None for anything forged, foreign or from another format."""
     parts = data.split("|")
     if len(data.encode()) > MAX_BYTES or len(parts) < 2 or parts[0] != PREFIX:
@@ -78,6 +94,8 @@ def decode(data: str) -> QuestionButton | ConsentButton | AgeButton | None:
             return ConsentButton(rest[0], _count(rest[1]), _count(rest[2]), rest[3] == "y")
         if kind == "a" and len(rest) == 3 and rest[2] in ("y", "n"):
             return AgeButton(rest[0], _count(rest[1]), rest[2] == "y")
+        if kind == "s" and len(rest) == 2 and all(part.isascii() for part in rest):
+            return ChoiceButton(rest[0], rest[1])
     except ValueError:
         return None
     return None

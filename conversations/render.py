@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conversations.callbacks import Action, AgeButton, ConsentButton, QuestionButton
+from conversations.callbacks import (
+    Action,
+    AgeButton,
+    ChoiceButton,
+    ConsentButton,
+    QuestionButton,
+)
 from conversations.catalog import Catalog, catalog
 from conversations.events import (
     AlreadyDone,
@@ -111,6 +117,14 @@ def consent_question(flow: FlowModel, language: str) -> Send:
         for key, ok in (("button_agree", True), ("button_decline", False))
     )
     return Send(_Say(flow, language)(flow.consent.text), buttons)
+
+
+def contact_question(language: str) -> Send:
+    """Ask whether the participant wants messages about future rounds."""
+    words = catalog(language)
+    yes = Button(words("button_contact_yes"), ChoiceButton("contact", "y").encode())
+    no = Button(words("button_contact_no"), ChoiceButton("contact", "n").encode())
+    return Send(words("contact_question"), ((yes, no),))
 
 
 class Renderer:

@@ -34,6 +34,27 @@ class Participant:
     status: ParticipantStatus
     contact_ok: bool
     created_at: datetime
+    nation: str | None = None
+    contact_changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One agreement to take part, as stored."""
+
+    flow_id: str
+    flow_version: int
+    consent_version: int
+    given_at: datetime
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """How much was deleted with a participant."""
+
+    runs: int
+    answers: int
+    consents: int
 
 
 @dataclass(frozen=True)
@@ -168,6 +189,24 @@ class Repository(Protocol):
 
     async def answers(self, run_id: int) -> list[StoredAnswer]:
         """Return a run's answers in the order they were given."""
+
+    async def participant(self, code: str) -> Participant | None:
+        """Return a participant by code."""
+
+    async def set_contact(self, code: str, contact_ok: bool, now: datetime) -> None:
+        """Record whether a participant wants messages about future rounds."""
+
+    async def set_nation(self, code: str, nation: str | None) -> None:
+        """Record which nation's support lines a participant wants to see."""
+
+    async def consents_of(self, code: str) -> list[ConsentRecord]:
+        """Return a participant's consent records, oldest first."""
+
+    async def runs_of(self, code: str) -> list[Run]:
+        """Return a participant's runs, oldest first."""
+
+    async def delete_participant(self, code: str) -> Deleted:
+        """Delete a participant with their identity, consents, runs and answers, in one go."""
 
     async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:
         """Give a user a role; False if they already had it."""

@@ -16,7 +16,9 @@ from storage.migrations import migrate
 from storage.repository import (
     AuditEntry,
     ConsentGiven,
+    ConsentRecord,
     Contact,
+    Deleted,
     FlowVersionConflict,
     Participant,
     ParticipantStatus,
@@ -30,6 +32,9 @@ from storage.repository import (
 # Crockford-style letters and digits without the ones people confuse (0/O, 1/I/L, U).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 6
+PARTICIPANT_COLUMNS = (
+    "p.code, p.language, p.status, p.contact_ok, p.created_at, p.nation, p.contact_changed_at"
+)
 RUN_COLUMNS = (
     "id, participant_code, flow_id, flow_version, state, status, started_at, updated_at, "
     "completed_at, prompt_message_id, needs_delivery"
@@ -120,14 +125,14 @@ class SQLiteRepository:
     async def contact_for_user(self, user_id: int) -> Contact | None:
         """Return the participant behind a Telegram user, if they ever consented."""
         row = await self._one(
-            "SELECT p.code, p.language, p.status, p.contact_ok, p.created_at, i.chat_id "
+            f"SELECT {PARTICIPANT_COLUMNS}, i.chat_id "
             "FROM identities i JOIN participants p ON p.code = i.participant_code "
             "WHERE i.telegram_user_id = ?",
             (user_id,),
         )
         if row is None:
             return None
-        return Contact(_participant(row), int(row[5]))
+        return Contact(_participant(row), int(row[7]))
 
     async def enrol(
         self,
@@ -141,7 +146,7 @@ class SQLiteRepository:
         """Record consent, creating the participant and identity if they are new."""
         async with self._transaction() as db:
             async with db.execute(
-                "SELECT p.code, p.language, p.status, p.contact_ok, p.created_at "
+                f"SELECT {PARTICIPANT_COLUMNS} "
                 "FROM identities i JOIN participants p ON p.code = i.participant_code "
                 "WHERE i.telegram_user_id = ?",
                 (user_id,),
@@ -291,6 +296,62 @@ class SQLiteRepository:
             for r in rows
         ]
 
+    async def participant(self, code: str) -> Participant | None:
+        """Return a participant by code."""
+        row = await self._one(
+            f"SELECT {PARTICIPANT_COLUMNS} FROM participants p WHERE p.code = ?", (code,)
+        )
+        return None if row is None else _participant(row)
+
+    async def set_contact(self, code: str, contact_ok: bool, now: datetime) -> None:
+        """Record whether a participant wants messages about future rounds."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE participants SET contact_ok = ?, contact_changed_at = ? WHERE code = ?",
+                (int(contact_ok), now.isoformat(), code),
+            )
+
+    async def set_nation(self, code: str, nation: str | None) -> None:
+        """Record which nation's support lines a participant wants to see."""
+        async with self._transaction() as db:
+            await db.execute("UPDATE participants SET nation = ? WHERE code = ?", (nation, code))
+
+    async def consents_of(self, code: str) -> list[ConsentRecord]:
+        """Return a participant's consent records, oldest first."""
+        rows = await self._all(
+            "SELECT flow_id, flow_version, consent_version, given_at FROM consents "
+            "WHERE participant_code = ? ORDER BY id",
+            (code,),
+        )
+        return [
+            ConsentRecord(str(r[0]), int(r[1]), int(r[2]), datetime.fromisoformat(r[3]))
+            for r in rows
+        ]
+
+    async def runs_of(self, code: str) -> list[Run]:
+        """Return a participant's runs, oldest first."""
+        rows = await self._all(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE participant_code = ? ORDER BY id", (code,)
+        )
+        return [_run(row) for row in rows]
+
+    async def delete_participant(self, code: str) -> Deleted:
+        """Delete a participant with their identity, consents, runs and answers, in one go."""
+        async with self._transaction() as db:
+            counts = []
+            for sql in (
+                "SELECT COUNT(*) FROM runs WHERE participant_code = ?",
+                "SELECT COUNT(*) FROM answers a JOIN runs r ON r.id = a.run_id "
+                "WHERE r.participant_code = ?",
+                "SELECT COUNT(*) FROM consents WHERE participant_code = ?",
+            ):
+                async with db.execute(sql, (code,)) as cursor:
+                    row = await cursor.fetchone()
+                    counts.append(int(row[0]) if row else 0)
+            # Foreign keys cascade to identities, consents, runs and their answers.
+            await db.execute("DELETE FROM participants WHERE code = ?", (code,))
+        return Deleted(*counts)
+
     async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:
         """Give a user a role; False if they already had it."""
         async with self._transaction() as db:
@@ -350,6 +411,8 @@ def _participant(row: Any) -> Participant:
         status=row[2],
         contact_ok=bool(row[3]),
         created_at=datetime.fromisoformat(row[4]),
+        nation=row[5],
+        contact_changed_at=datetime.fromisoformat(row[6]) if row[6] else None,
     )
 
 

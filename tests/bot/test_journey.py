@@ -57,7 +57,8 @@ async def test_journey_consent_to_end(user, database):
     await user.send("More evening appointments, please <b>really</b> & *soon*")
     assert "About you" in user.messages()[-2].text
     await user.press("Skip")
-    assert "Thank you for taking part." in user.last_text()
+    assert "Thank you for taking part." in user.messages()[-2].text
+    assert user.last_text().startswith("One more thing. Can we message you")
 
     assert stored_answers(database) == {
         "used": "true",
@@ -164,7 +165,8 @@ async def test_journey_answers_on_an_abandoned_branch_are_removed(user, database
         await user.send("/skip")
     await user.send("More staff")
     await user.send("/skip")
-    assert "Thank you for taking part." in user.last_text()
+    assert "Thank you for taking part." in user.messages()[-2].text
+    assert user.last_text().startswith("One more thing. Can we message you")
     assert "why_not" not in stored_answers(database)
     assert stored_answers(database)["used"] == "true"
 
@@ -319,7 +321,17 @@ async def test_journey_commands_menu_is_registered(fake, heard):
         if isinstance(call.params["commands"], str)
         else call.params["commands"]
     )
-    assert [c["command"] for c in commands] == ["start", "skip", "back", "pause", "help", "stop"]
+    assert [c["command"] for c in commands] == [
+        "start",
+        "skip",
+        "back",
+        "pause",
+        "help",
+        "settings",
+        "mydata",
+        "delete",
+        "stop",
+    ]
 
 
 async def test_journey_chats_are_ordered_and_concurrent(fake, heard, make_user, database):

@@ -151,7 +151,11 @@ async def test_repository_migrations_are_recorded_and_run_once(tmp_path):
     names = [r[0] for r in db.execute("SELECT name FROM schema_migrations")]
     mode = db.execute("PRAGMA journal_mode").fetchone()[0]
     db.close()
-    assert names == ["0001_participant_journey", "0002_staff_roles_and_audit"]
+    assert names == [
+        "0001_participant_journey",
+        "0002_staff_roles_and_audit",
+        "0003_participant_choices",
+    ]
     assert mode == "wal"
 
 
@@ -183,3 +187,44 @@ async def test_repository_audit_log_is_newest_first(repo):
         ("staff:7", "grant", "42 staff"),
     ]
     assert len(await repo.audit_entries(limit=1)) == 1
+
+
+async def test_repository_participant_choices(repo):
+    participant = await enrol(repo)
+    assert participant.nation is None
+    assert participant.contact_changed_at is None
+    await repo.set_contact(participant.code, True, NOW)
+    await repo.set_nation(participant.code, "wales")
+    stored = await repo.participant(participant.code)
+    assert (stored.contact_ok, stored.contact_changed_at, stored.nation) == (True, NOW, "wales")
+    assert await repo.participant("P-NOBODY") is None
+
+
+async def test_repository_delete_participant_removes_everything_in_one_go(repo, tmp_path):
+    participant = await enrol(repo)
+    await enrol(repo)  # a second consent record
+    run = await repo.start_run(participant.code, "sample", 1, "{}", NOW)
+    await repo.save(run.id, "{}", "active", [("q1", '"a"'), ("q2", '"b"')], NOW)
+    other = await enrol(repo, user_id=2002, chat_id=2002)
+    kept = await repo.start_run(other.code, "sample", 1, "{}", NOW)
+    await repo.save(kept.id, "{}", "active", [("q1", '"c"')], NOW)
+    assert [c.consent_version for c in await repo.consents_of(participant.code)] == [1, 1]
+    assert [r.id for r in await repo.runs_of(participant.code)] == [run.id]
+
+    deleted = await repo.delete_participant(participant.code)
+
+    assert (deleted.runs, deleted.answers, deleted.consents) == (1, 2, 2)
+    assert await repo.contact_for_user(1001) is None
+    assert await repo.runs_of(participant.code) == []
+    assert await repo.answers(run.id) == []
+    assert [a.value for a in await repo.answers(kept.id)] == ['"c"']
+    await repo.close()
+    db = sqlite3.connect(tmp_path / "heard.db")
+    leftover = [
+        table
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        for row in db.execute(f"SELECT * FROM {table}")
+        if participant.code in map(str, row) or "1001" in map(str, row)
+    ]
+    db.close()
+    assert leftover == []
