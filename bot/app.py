@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 
 from telegram import Update
@@ -25,10 +26,12 @@ from bot.staff import StaffHandlers
 from bot.support import SupportError, SupportFile, load_support, review_warning
 from conversations.catalog import catalog
 from conversations.loader import shipped_flows_dir
+from storage.repository import Purged, Repository
 from storage.sqlite import SQLiteRepository
 
 log = logging.getLogger("heard")
 REDELIVERY_SECONDS = 30.0
+PURGE_SECONDS = 24 * 60 * 60.0
 
 
 class StartupError(Exception):
@@ -144,6 +147,11 @@ async def _run(
         await redeliver_pending(journey, locks)
         assert app.job_queue is not None
         app.job_queue.run_repeating(redeliver, interval=redelivery_seconds, name="redeliver")
+
+        async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
+            await purge_expired(journey.repository, settings, journey.clock, "daily job")
+
+        app.job_queue.run_repeating(purge, interval=PURGE_SECONDS, first=60.0, name="purge")
         await stop.wait()
         log.info("Heard is stopping")
         await app.updater.stop()
@@ -162,6 +170,22 @@ def _support(settings: Settings, clock: Clock) -> SupportFile:
     if warning is not None:
         log.warning("%s", warning)
     return support
+
+
+async def purge_expired(
+    repository: Repository, settings: Settings, clock: Clock, actor: str, dry_run: bool = False
+) -> Purged:
+    """Delete what is older than HEARD_RETENTION_DAYS, and audit the counts."""
+    cut_off = clock.now() - timedelta(days=settings.heard_retention_days)
+    purged = await repository.purge(cut_off, dry_run=dry_run)
+    if not dry_run:
+        detail = (
+            f"older than {settings.heard_retention_days} days: runs {purged.runs}, "
+            f"answers {purged.answers}, participants {purged.participants}"
+        )
+        await repository.audit(actor, "purge", detail, clock.now())
+        log.info("retention purge %s", detail)
+    return purged
 
 
 async def redeliver_pending(journey: Journey, locks: ChatLocks) -> None:

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from bot.app import StartupError, serve
+from bot.app import StartupError, purge_expired, serve
+from bot.clock import SystemClock
 from bot.settings import Settings, SettingsError, load_settings
 from bot.support import SupportError, load_support, review_warning
 from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
@@ -64,6 +65,16 @@ def parser() -> argparse.ArgumentParser:
         "attempts, exports), newest first, from HEARD_DATABASE.",
     )
     audit.add_argument("--limit", type=int, default=50, help="how many entries (default: 50)")
+    purge = sub.add_parser(
+        "purge",
+        help="delete answers older than HEARD_RETENTION_DAYS",
+        description="Delete conversations last touched more than HEARD_RETENTION_DAYS ago, "
+        "with their answers, and people left with nothing; print and audit the counts. "
+        "The running bot also does this once a day.",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
+    )
     return main
 
 
@@ -77,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(args.paths, args.env_file)
         if args.command == "graph":
             return graph(args.flow, args.env_file)
+        if args.command == "purge":
+            return asyncio.run(purge(load_settings(args.env_file), args.dry_run))
         if args.command == "audit":
             return asyncio.run(print_audit(load_settings(args.env_file), args.limit))
         if args.command == "simulate":
@@ -119,14 +132,34 @@ async def print_audit(settings: Settings, limit: int) -> int:
     """Print the newest audit entries."""
     from bot.staff import audit_text
 
-    if not settings.heard_database.exists():
-        raise SettingsError(f"HEARD_DATABASE: there is no database at {settings.heard_database}")
-    repository = await SQLiteRepository.open(settings.heard_database)
+    repository = await existing_database(settings)
     try:
         print(audit_text(await repository.audit_entries(max(1, limit))))
     finally:
         await repository.close()
     return 0
+
+
+async def purge(settings: Settings, dry_run: bool) -> int:
+    """Delete what is past the retention period and print the counts."""
+    repository = await existing_database(settings)
+    try:
+        found = await purge_expired(repository, settings, SystemClock(), "heard purge", dry_run)
+    finally:
+        await repository.close()
+    verb = "would delete" if dry_run else "deleted"
+    print(
+        f"{verb} {found.runs} conversation(s), {found.answers} answer(s) and "
+        f"{found.participants} participant(s) older than {settings.heard_retention_days} days"
+    )
+    return 0
+
+
+async def existing_database(settings: Settings) -> SQLiteRepository:
+    """Open the database, refusing to create one that is not there."""
+    if not settings.heard_database.exists():
+        raise SettingsError(f"HEARD_DATABASE: there is no database at {settings.heard_database}")
+    return await SQLiteRepository.open(settings.heard_database)
 
 
 def conversations_folder(env_file: str) -> Path:

@@ -24,6 +24,7 @@ EXPECTED = {
     "HEARD_DEFAULT_FLOW": "the id of a conversation, like community-mental-health",
     "HEARD_LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "HEARD_MINIMUM_AGE": "a whole number of years from 13 to 120, like 18",
+    "HEARD_RETENTION_DAYS": "a whole number of days from 1 to 36500, like 730",
     "HEARD_SUPPORT_FILE": "an existing support lines file (.yaml), like my-support.yaml",
 }
 
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     heard_log_level: str = Field(default="INFO")
     heard_minimum_age: int = Field(default=18, ge=13, le=120)
     heard_support_file: Path | None = None
+    heard_retention_days: int = Field(default=730, ge=1, le=36_500)
 
     @field_validator("telegram_bot_token")
     @classmethod

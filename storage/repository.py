@@ -131,6 +131,15 @@ class AuditEntry:
     detail: str
 
 
+@dataclass(frozen=True)
+class Purged:
+    """What a retention purge removed."""
+
+    runs: int
+    answers: int
+    participants: int
+
+
 class Repository(Protocol):
     """Everything Heard stores, as a small async interface."""
 
@@ -207,6 +216,9 @@ class Repository(Protocol):
 
     async def delete_participant(self, code: str) -> Deleted:
         """Delete a participant with their identity, consents, runs and answers, in one go."""
+
+    async def purge(self, before: datetime, dry_run: bool = False) -> Purged:
+        """Delete runs last touched before a time, and people left with nothing; count them."""
 
     async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:
         """Give a user a role; False if they already had it."""

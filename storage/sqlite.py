@@ -23,6 +23,7 @@ from storage.repository import (
     Participant,
     ParticipantStatus,
     Pending,
+    Purged,
     Role,
     Run,
     StaffRole,
@@ -351,6 +352,33 @@ class SQLiteRepository:
             # Foreign keys cascade to identities, consents, runs and their answers.
             await db.execute("DELETE FROM participants WHERE code = ?", (code,))
         return Deleted(*counts)
+
+    async def purge(self, before: datetime, dry_run: bool = False) -> Purged:
+        """Delete runs last touched before a time, and people left with nothing; count them."""
+        stamp = before.isoformat()
+        old_runs = "SELECT id FROM runs WHERE COALESCE(completed_at, updated_at) < ?"
+        # People with no run left after the purge, who joined before the cut-off too.
+        gone = (
+            "SELECT code FROM participants p WHERE p.created_at < ? AND NOT EXISTS "
+            "(SELECT 1 FROM runs r WHERE r.participant_code = p.code "
+            f"AND r.id NOT IN ({old_runs}))"
+        )
+        async with self._transaction() as db:
+            counts = []
+            for sql, args in (
+                (f"SELECT COUNT(*) FROM ({old_runs})", (stamp,)),
+                (f"SELECT COUNT(*) FROM answers WHERE run_id IN ({old_runs})", (stamp,)),
+                (f"SELECT COUNT(*) FROM ({gone})", (stamp, stamp)),
+            ):
+                async with db.execute(sql, args) as cursor:
+                    row = await cursor.fetchone()
+                    counts.append(int(row[0]) if row else 0)
+            if not dry_run:
+                await db.execute(
+                    f"DELETE FROM participants WHERE code IN ({gone})", (stamp, stamp)
+                )
+                await db.execute(f"DELETE FROM runs WHERE id IN ({old_runs})", (stamp,))
+        return Purged(*counts)
 
     async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:
         """Give a user a role; False if they already had it."""

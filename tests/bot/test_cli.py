@@ -1,9 +1,11 @@
 """The `heard` command: every subcommand, its help, and its errors in one line."""
 
 import argparse
+import asyncio
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,6 +13,8 @@ from bot.cli import main, parser
 from bot.simulate import simulate
 from bot.support import shipped_support_path
 from conversations.loader import load_flow_file
+from storage.repository import ConsentGiven
+from storage.sqlite import SQLiteRepository
 from tests.support.bot_harness import ROOT, SAMPLE_FLOWS
 
 SAMPLE = str(SAMPLE_FLOWS / "sample.yaml")
@@ -31,7 +35,7 @@ def run(capsys, *argv):
 
 def test_cli_every_command_has_help():
     subparsers = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(subparsers.choices) == {"run", "check", "graph", "simulate", "audit"}
+    assert set(subparsers.choices) == {"run", "check", "graph", "simulate", "audit", "purge"}
     for name, sub in subparsers.choices.items():
         assert sub.description, name
         assert sub.format_help().strip(), name
@@ -182,3 +186,32 @@ def test_cli_check_reports_a_broken_support_file(capsys, monkeypatch, tmp_path):
     code, out, _ = run(capsys, "check")
     assert code == 1
     assert f"{broken}:" in out
+
+
+def test_cli_purge_deletes_what_is_past_retention_and_audits_it(tmp_path, capsys, monkeypatch):
+    database = tmp_path / "heard.db"
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+
+    async def old_conversation():
+        repository = await SQLiteRepository.open(database)
+        await repository.register_flow("f", 1, "h", "{}", long_ago)
+        who = await repository.enrol(
+            user_id=5, chat_id=5, language="en", consent=ConsentGiven("f", 1, 1), now=long_ago
+        )
+        run = await repository.start_run(who.code, "f", 1, "{}", long_ago)
+        await repository.save(run.id, "{}", "completed", [("q", '"x"')], long_ago)
+        await repository.close()
+
+    asyncio.run(old_conversation())
+    monkeypatch.setenv("HEARD_DATABASE", str(database))
+    monkeypatch.setenv("HEARD_RETENTION_DAYS", "365")
+
+    assert main(["--env-file", os.devnull, "purge", "--dry-run"]) == 0
+    assert capsys.readouterr().out == (
+        "would delete 1 conversation(s), 1 answer(s) and 1 participant(s) older than 365 days\n"
+    )
+    assert main(["--env-file", os.devnull, "purge"]) == 0
+    assert capsys.readouterr().out.startswith("deleted 1 conversation(s), 1 answer(s)")
+    assert main(["--env-file", os.devnull, "audit"]) == 0
+    audit = capsys.readouterr().out
+    assert "heard purge: purge older than 365 days: runs 1, answers 1, participants 1" in audit

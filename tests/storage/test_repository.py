@@ -228,3 +228,26 @@ async def test_repository_delete_participant_removes_everything_in_one_go(repo, 
     ]
     db.close()
     assert leftover == []
+
+
+async def test_repository_purge_removes_old_runs_and_people_left_with_nothing(repo):
+    old = await enrol(repo, user_id=1, chat_id=1)
+    done = await repo.start_run(old.code, "sample", 1, "{}", NOW)
+    await repo.save(done.id, "{}", "completed", [("q1", '"a"'), ("q2", '"b"')], NOW)
+    recent = await repo.enrol(user_id=2, chat_id=2, language="en", consent=CONSENT, now=NOW)
+    kept = await repo.start_run(recent.code, "sample", 1, "{}", NOW)
+    await repo.save(kept.id, "{}", "active", [("q1", '"c"')], NOW + timedelta(days=400))
+    cut_off = NOW + timedelta(days=365)
+
+    preview = await repo.purge(cut_off, dry_run=True)
+    assert (preview.runs, preview.answers, preview.participants) == (1, 2, 1)
+    assert await repo.contact_for_user(1) is not None
+
+    purged = await repo.purge(cut_off)
+
+    assert purged == preview
+    assert await repo.contact_for_user(1) is None
+    assert await repo.answers(done.id) == []
+    assert await repo.contact_for_user(2) is not None
+    assert [a.value for a in await repo.answers(kept.id)] == ['"c"']
+    assert await repo.purge(cut_off) == type(purged)(0, 0, 0)
