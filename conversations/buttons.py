@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conversations.callbacks import QuestionButton
-from conversations.events import Back, Done, Input, Pick, Skip, Toggle
+from conversations.events import Back, Done, Input, NeedHelp, Pause, Pick, Safe, Skip, Toggle
 from conversations.model import Flow, MultipleChoiceStep, SingleChoiceStep
 
 MAX_OPTION_DIGITS = 3
@@ -29,4 +29,10 @@ def button_input(flow: Flow, button: QuestionButton) -> Input | None:
         return Done(step.id)
     if button.action == "s":
         return Skip(step.id)
+    if button.action == "k":
+        return Safe()
+    if button.action == "h":
+        return NeedHelp()
+    if button.action == "w":
+        return Pause()
     return Back(step.id)

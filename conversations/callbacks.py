@@ -13,8 +13,9 @@ from typing import Literal
 
 PREFIX = "v1"
 MAX_BYTES = 64
-Action = Literal["p", "t", "d", "s", "b"]
-ACTIONS: tuple[Action, ...] = ("p", "t", "d", "s", "b")
+# pick, toggle, done, skip, back; after a check-in: keep going (safe), help now, wait (pause).
+Action = Literal["p", "t", "d", "s", "b", "k", "h", "w"]
+ACTIONS: tuple[Action, ...] = ("p", "t", "d", "s", "b", "k", "h", "w")
 
 
 @dataclass(frozen=True)

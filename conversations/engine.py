@@ -19,11 +19,13 @@ from conversations.events import (
     Ask,
     Back,
     Begin,
+    CheckIn,
     Completed,
     Done,
     Effect,
     Forget,
     Input,
+    NeedHelp,
     Note,
     NothingToGoBack,
     NotText,
@@ -34,6 +36,7 @@ from conversations.events import (
     Record,
     Reprompt,
     Resume,
+    Safe,
     Say,
     Selection,
     Settle,
@@ -42,10 +45,12 @@ from conversations.events import (
     Stale,
     Text,
     Toggle,
+    UrgentHelp,
 )
 from conversations.model import (
     END,
     Flow,
+    FreeTextStep,
     MessageStep,
     MultipleChoiceStep,
     Question,
@@ -55,7 +60,8 @@ from conversations.model import (
 )
 from conversations.routing import Value, next_step, targets
 
-Status = Literal["new", "active", "paused", "completed"]
+# "checking": words of risk were written; the next question waits until they say they are safe.
+Status = Literal["new", "active", "paused", "checking", "completed"]
 AWAY = timedelta(hours=12)
 
 
@@ -119,14 +125,27 @@ def _apply(
 ) -> RunState:
     if state.status == "new":
         return _go(flow, state.model_copy(update={"status": "active"}), flow.steps[0].id, effects)
+    if isinstance(action, Text) and action.risk and not _takes_text(flow, state):
+        # Words of risk come first, whatever else was going on; nothing moves on until then.
+        effects.append(CheckIn())
+        if state.status == "completed" or state.current is None:
+            return state
+        return state.model_copy(update={"status": "checking"})
     if state.status == "completed":
         if isinstance(action, Pick | Toggle | Done) or _is_button(action):
             effects.append(Stale())
         effects.append(AlreadyDone())
         return state
+    if state.status == "checking" and not isinstance(action, Pause):
+        return _checking(flow, state, action, effects)
+    if isinstance(action, Safe | NeedHelp):
+        action = Show()
     if isinstance(action, Show) and state.status == "active" and state.current is not None:
         return _ask(flow, state, effects)
     if isinstance(action, Pause):
+        if state.status == "checking":
+            effects.append(Paused())
+            return state.model_copy(update={"status": "paused"})
         if state.status == "active" and state.current is not None:
             effects.append(Settle(state.current, None, "paused"))
         effects.append(Paused())
@@ -176,7 +195,43 @@ def _apply(
         return _reprompt(flow, state, parsed, effects)
     if parsed == "done":
         return _done(flow, state, step, effects)
+    if action.risk:
+        return _answer_then_check_in(flow, state, step, parsed.value, effects)
     return _answer(flow, state, step, parsed.value, effects)
+
+
+def _checking(flow: Flow, state: RunState, action: Input, effects: list[Effect]) -> RunState:
+    """Hold the next question until they say they are safe; nothing else moves on."""
+    if isinstance(action, Safe):
+        active = state.model_copy(update={"status": "active"})
+        if active.current is None or not flow.has_step(active.current):
+            return _go(flow, active, END, effects)
+        return _ask(flow, active, effects)
+    effects.append(UrgentHelp() if isinstance(action, NeedHelp) else CheckIn())
+    return state
+
+
+def _answer_then_check_in(
+    flow: Flow, state: RunState, step: Question, value: Value, effects: list[Effect]
+) -> RunState:
+    """Store the answer, then check in before anything else is asked."""
+    held: list[Effect] = []
+    state = _answer(flow, state, step, value, held)
+    shown = [e for e in held if isinstance(e, Record | Forget | Settle)]
+    effects.extend(shown)
+    effects.append(CheckIn())
+    if state.status == "completed":
+        # Nothing left to hold back: say thank you after the check-in.
+        effects.extend(e for e in held if e not in shown)
+        return state
+    return state.model_copy(update={"status": "checking"})
+
+
+def _takes_text(flow: Flow, state: RunState) -> bool:
+    """Say whether typed text now is the answer to a free-text question."""
+    if state.status != "active" or state.current is None or not flow.has_step(state.current):
+        return False
+    return isinstance(flow.step(state.current), FreeTextStep)
 
 
 def _is_button(action: Input) -> bool:

@@ -22,9 +22,20 @@ class Resume:
 
 @dataclass(frozen=True)
 class Text:
-    """A typed message."""
+    """A typed message; `risk` when the host's screening found words of risk in it."""
 
     text: str
+    risk: bool = False
+
+
+@dataclass(frozen=True)
+class Safe:
+    """After a check-in: "I'm safe, carry on"."""
+
+
+@dataclass(frozen=True)
+class NeedHelp:
+    """After a check-in: "I need help now"."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,21 @@ class Show:
     """Show the current question again (after a stale button, or a lost message)."""
 
 
-Input = Begin | Resume | Text | Pick | Toggle | Done | Skip | Back | Pause | NotText | Show
+Input = (
+    Begin
+    | Resume
+    | Text
+    | Pick
+    | Toggle
+    | Done
+    | Skip
+    | Back
+    | Pause
+    | NotText
+    | Show
+    | Safe
+    | NeedHelp
+)
 
 # ---- Effects: what the host should store and show, in order ----
 
@@ -180,6 +205,16 @@ class Recap:
 
 
 @dataclass(frozen=True)
+class CheckIn:
+    """Words of risk were written: respond warmly, show support, ask if they are safe now."""
+
+
+@dataclass(frozen=True)
+class UrgentHelp:
+    """They need help now: the urgent options first, and what the charity can and can't do."""
+
+
+@dataclass(frozen=True)
 class Paused:
     """Confirm the pause and say how to come back."""
 
@@ -214,6 +249,8 @@ Effect = (
     | Selection
     | Reprompt
     | Recap
+    | CheckIn
+    | UrgentHelp
     | Paused
     | Completed
     | AlreadyDone

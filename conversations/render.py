@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from conversations.callbacks import (
@@ -15,6 +16,7 @@ from conversations.catalog import Catalog, catalog
 from conversations.events import (
     AlreadyDone,
     Ask,
+    CheckIn,
     Completed,
     Effect,
     Forget,
@@ -28,6 +30,7 @@ from conversations.events import (
     Selection,
     Settle,
     Stale,
+    UrgentHelp,
 )
 from conversations.model import Flow as FlowModel
 from conversations.model import (
@@ -130,10 +133,18 @@ def contact_question(language: str) -> Send:
 class Renderer:
     """Render one run's effects in the participant's language."""
 
-    def __init__(self, flow: FlowModel, language: str, run_id: int) -> None:
+    def __init__(
+        self,
+        flow: FlowModel,
+        language: str,
+        run_id: int,
+        support: Callable[[bool], str] = lambda urgent_only: "",
+    ) -> None:
         self.flow = flow
         self.language = language
         self.run_id = run_id
+        # Support lines come from the host (a file the charity edits): urgent_only -> text.
+        self.support = support
         self.words: Catalog = catalog(language)
         self._say = _Say(flow, language)
 
@@ -150,6 +161,8 @@ class Renderer:
                     out.append(PromptButtons(()))
                 out.append(Send(self.question(effect), self.keyboard(effect), prompt=True))
                 prompt_open = False
+            elif isinstance(effect, CheckIn | UrgentHelp):
+                out.append(self._check_in(effect))
             elif isinstance(effect, Selection):
                 keyboard = self.keyboard_for(effect.step, effect.selected, effect.can_go_back)
                 out.append(PromptButtons(keyboard))
@@ -215,6 +228,22 @@ class Renderer:
         if extra:
             rows.append(tuple(extra))
         return tuple(rows)
+
+    def _check_in(self, effect: CheckIn | UrgentHelp) -> Send:
+        words = self.words
+        urgent = isinstance(effect, UrgentHelp)
+        text = words("urgent_now" if urgent else "check_in", lines=self.support(urgent))
+        # The buttons name this run, so a check-in from an older run goes stale.
+        choices: tuple[tuple[str, Action], ...] = (
+            ("button_safe", "k"),
+            ("button_help_now", "h"),
+            ("button_wait", "w"),
+        )
+        rows = tuple(
+            (Button(words(key), QuestionButton(self.run_id, self.flow.version, 0, act).encode()),)
+            for key, act in choices
+        )
+        return Send(text, rows)
 
     def answer(self, step: Question, value: Value) -> str:
         """Return an answer as the participant would read it."""

@@ -12,11 +12,13 @@ from conversations.events import (
     Ask,
     Back,
     Begin,
+    CheckIn,
     Completed,
     Done,
     Effect,
     Forget,
     Input,
+    NeedHelp,
     Note,
     NothingToGoBack,
     NotText,
@@ -27,6 +29,7 @@ from conversations.events import (
     Record,
     Reprompt,
     Resume,
+    Safe,
     Say,
     Selection,
     Settle,
@@ -35,6 +38,7 @@ from conversations.events import (
     Stale,
     Text,
     Toggle,
+    UrgentHelp,
 )
 from conversations.model import Flow
 from tests.conversations.conftest import HEADER, NOW, flow_of
@@ -702,3 +706,67 @@ def test_advance_completion_forgets_answers_on_an_abandoned_branch(sample: Flow)
     assert Forget("why_not") in last.effects
     assert "why_not" not in last.state.answers
     assert last.state.status == "completed"
+
+
+def test_advance_risky_free_text_is_stored_then_checks_in_before_the_next_question(
+    sample: Flow,
+) -> None:
+    state = run(sample, [Begin(), Pick("used", "no")])
+
+    outcome = advance(sample, state, Text("I want to die", risk=True), LATER)
+
+    assert outcome.records() == [Record("why_not", "I want to die")]
+    assert outcome.effects[-1] == CheckIn()
+    assert not any(isinstance(e, Ask) for e in outcome.effects)
+    assert outcome.state.status == "checking"
+    assert outcome.state.current == "change"
+
+
+@pytest.mark.parametrize("action", [Text("hello"), Begin(), Resume(), Show(), Pick("change", "x")])
+def test_advance_while_checking_nothing_moves_on(sample: Flow, action: Input) -> None:
+    state = run(sample, [Begin(), Pick("used", "no"), Text("no point going on", risk=True)])
+
+    outcome = advance(sample, state, action, LATER)
+
+    assert outcome.effects == (CheckIn(),)
+    assert outcome.state.status == "checking"
+
+
+def test_advance_check_in_choices(sample: Flow) -> None:
+    state = run(sample, [Begin(), Pick("used", "no"), Text("no point going on", risk=True)])
+
+    helped = advance(sample, state, NeedHelp(), LATER)
+    assert helped.effects == (UrgentHelp(),)
+    assert helped.state.status == "checking"
+
+    safe = advance(sample, state, Safe(), LATER)
+    assert safe.effects == (Ask("change", 3, 4),)
+    assert safe.state.status == "active"
+
+    paused = advance(sample, state, Pause(), LATER)
+    assert paused.effects == (Paused(),)
+    resumed = advance(sample, paused.state, Text("hi"), LATER)
+    assert resumed.effects[-1] == Ask("change", 3, 4)
+
+
+def test_advance_risky_text_to_a_choice_question_checks_in_without_an_answer(
+    sample: Flow,
+) -> None:
+    state = run(sample, [Begin()])
+
+    outcome = advance(sample, state, Text("i want to end it all", risk=True), LATER)
+
+    assert outcome.effects == (CheckIn(),)
+    assert outcome.records() == []
+    assert outcome.state.status == "checking"
+    assert advance(sample, outcome.state, Safe(), LATER).effects == (Ask("used", 1, 6),)
+
+
+def test_advance_risky_text_after_the_end_checks_in(sample: Flow) -> None:
+    done = run(sample, [Begin(), Pick("used", "no"), Text("far"), Text("x"), Skip()])
+    assert done.status == "completed"
+
+    outcome = advance(sample, done, Text("i want to die", risk=True), LATER)
+
+    assert outcome.effects == (CheckIn(),)
+    assert outcome.state == done

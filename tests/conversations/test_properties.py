@@ -21,11 +21,13 @@ from conversations.events import (
     Begin,
     Done,
     Input,
+    NeedHelp,
     NotText,
     Pause,
     Pick,
     Record,
     Resume,
+    Safe,
     Show,
     Skip,
     Stale,
@@ -66,7 +68,7 @@ PROPERTY = settings(
 # st.DrawFn, or the draw method of st.data(), which mypy does not see as one.
 Draw = Callable[..., Any]
 KINDS = ["message", "free_text", "single_choice", "multiple_choice", "scale", "yes_no", "number"]
-STATUSES = {"new", "active", "paused", "completed"}
+STATUSES = {"new", "active", "paused", "checking", "completed"}
 # Ids YAML 1.1 would read as booleans, numbers or null must stay text.
 TRICKY_IDS = ["yes", "no", "on", "off", "y", "n", "true", "null", "1", "0", "end"]
 
@@ -286,9 +288,11 @@ def anything(draw: Draw, flow: Flow) -> Input:
     choices = IDS | WORDS | st.integers(-20, 20).map(str) | HUGE_TEXTS
     action: Input = draw(
         st.one_of(
-            st.sampled_from([Begin(), Resume(), Pause(), Skip(), Back(), Show()]),
+            st.sampled_from(
+                [Begin(), Resume(), Pause(), Skip(), Back(), Show(), Safe(), NeedHelp()]
+            ),
             st.builds(NotText, st.sampled_from(["photo", "voice", "sticker", "location"])),
-            st.builds(Text, st.text() | WORDS | HUGE_TEXTS),
+            st.builds(Text, st.text() | WORDS | HUGE_TEXTS, st.booleans()),
             st.builds(Pick, steps, choices),
             st.builds(Toggle, steps, choices),
             st.builds(Done, steps),
@@ -307,7 +311,7 @@ def check_state(flow: Flow, state: RunState) -> None:
     """Assert what must hold of any state the engine returns."""
     assert state.status in STATUSES
     assert (state.flow_id, state.flow_version) == (flow.id, flow.version)
-    if state.status in ("active", "paused"):
+    if state.status in ("active", "paused", "checking"):
         assert state.current is not None
         assert flow.has_step(state.current)
         assert not isinstance(flow.step(state.current), MessageStep)
