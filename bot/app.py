@@ -20,6 +20,8 @@ from bot.flows import FlowLibrary
 from bot.handlers import Handlers
 from bot.journey import Journey
 from bot.processor import ChatOrderedProcessor
+from bot.safeguarding.screening import PhraseList, PhraseListError
+from bot.safeguarding.watch import RiskWatch
 from bot.sender import TelegramSender
 from bot.settings import Settings, SettingsError
 from bot.staff import StaffHandlers
@@ -81,6 +83,7 @@ async def serve(
         ) from None
     try:
         support = _support(settings, clock)
+        phrases = _phrases(settings)
         library = FlowLibrary.load(folder, repository)
         if library.latest(settings.heard_default_flow) is None:
             known = ", ".join(sorted(library.current)) or "none"
@@ -91,20 +94,26 @@ async def serve(
         await library.register(clock.now())
         locks = ChatLocks()
         app = build_application(settings, ChatOrderedProcessor(locks, on_processed=on_processed))
+        sender = TelegramSender(app.bot)
+        watch = RiskWatch(
+            phrases, repository, library, sender, clock, settings.heard_safeguarding_chat
+        )
         journey = Journey(
             repository,
             library,
-            TelegramSender(app.bot),
+            sender,
             clock,
             settings.heard_default_flow,
             support,
+            watch,
             settings.heard_minimum_age,
         )
         access = Access(repository, settings.heard_admins, clock)
         # Order matters: privileged commands first, then the participant's.
         StaffHandlers(access, journey).install(app)
         rights = DataRights(repository, library, journey.sender, clock, support)
-        Handlers(journey, access, rights).install(app)
+        quiet = frozenset(c for c in [settings.heard_safeguarding_chat] if c is not None)
+        Handlers(journey, access, rights, quiet).install(app)
         app.add_error_handler(_report_error)
         await _run(app, settings, journey, access, locks, stop, folder, redelivery_seconds)
     finally:
@@ -142,6 +151,7 @@ async def _run(
 
         async def redeliver(context: ContextTypes.DEFAULT_TYPE) -> None:
             await redeliver_pending(journey, locks)
+            await journey.watch.alert_pending()
 
         # Whatever was saved but not shown before a crash goes out now, then on a timer.
         await redeliver_pending(journey, locks)
@@ -158,6 +168,16 @@ async def _run(
         await app.stop()
     finally:
         await app.shutdown()
+
+
+def _phrases(settings: Settings) -> PhraseList:
+    """Load the risk phrases once; a broken file stops start-up, naming it."""
+    try:
+        if settings.heard_risk_phrases is None:
+            return PhraseList.shipped()
+        return PhraseList.load(settings.heard_risk_phrases)
+    except PhraseListError as error:
+        raise StartupError(f"HEARD_RISK_PHRASES: {error}") from None
 
 
 def _support(settings: Settings, clock: Clock) -> SupportFile:

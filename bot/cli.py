@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.app import StartupError, purge_expired, serve
 from bot.clock import SystemClock
+from bot.safeguarding import screen_cli
 from bot.settings import Settings, SettingsError, load_settings
 from bot.support import SupportError, load_support, review_warning
 from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
@@ -75,6 +76,7 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument(
         "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
     )
+    screen_cli.add_parser(sub)
     return main
 
 
@@ -88,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(args.paths, args.env_file)
         if args.command == "graph":
             return graph(args.flow, args.env_file)
+        if args.command == "screen":
+            return screen_cli.run(args)
         if args.command == "purge":
             return asyncio.run(purge(load_settings(args.env_file), args.dry_run))
         if args.command == "audit":

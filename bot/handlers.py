@@ -47,10 +47,18 @@ def who(update: Update) -> Who | None:
 class Handlers:
     """Bound handlers for the participant side of the bot."""
 
-    def __init__(self, journey: Journey, access: Access, rights: DataRights) -> None:
+    def __init__(
+        self,
+        journey: Journey,
+        access: Access,
+        rights: DataRights,
+        quiet_chats: frozenset[int] = frozenset(),
+    ) -> None:
         self.journey = journey
         self.access = access
         self.rights = rights
+        # Staff chats the bot posts into (the safeguarding chat): it answers nothing there.
+        self.quiet_chats = quiet_chats
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
         """Add every handler to the application. Order matters: first match wins."""
@@ -76,6 +84,8 @@ class Handlers:
         chat = update.effective_chat
         if chat is None or chat.type == ChatType.PRIVATE:
             return
+        if chat.id in self.quiet_chats:
+            raise ApplicationHandlerStop
         if update.callback_query is not None:
             await update.callback_query.answer()
         if update.message is not None or update.channel_post is not None:

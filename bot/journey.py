@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.flows import FlowLibrary
+from bot.safeguarding.watch import RiskWatch
 from bot.sender import Sender, Unreachable
 from bot.support import SupportFile, render_support
 from conversations.buttons import button_input
 from conversations.callbacks import AgeButton, ConsentButton, QuestionButton
 from conversations.catalog import catalog, languages
-from conversations.engine import RunState, advance
+from conversations.engine import Outcome, RunState, advance
 from conversations.events import (
     AlreadyDone,
     Begin,
@@ -27,6 +28,7 @@ from conversations.events import (
     Record,
     Show,
     Stale,
+    Text,
 )
 from conversations.model import Flow
 from conversations.render import (
@@ -38,7 +40,7 @@ from conversations.render import (
     contact_question,
     intro,
 )
-from storage.repository import ConsentGiven, Contact, Pending, Repository, Run
+from storage.repository import ConsentGiven, Contact, Participant, Pending, Repository, Run
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class Journey:
         clock: Clock,
         default_flow: str,
         support: SupportFile,
+        watch: RiskWatch,
         minimum_age: int = 18,
     ) -> None:
         self.repository = repository
@@ -72,6 +75,7 @@ class Journey:
         self.default_flow = default_flow
         self.minimum_age = minimum_age
         self.support = support
+        self.watch = watch
 
     async def start(self, who: Who) -> None:
         """Welcome a stranger with the intro and consent; resume anyone else."""
@@ -134,7 +138,7 @@ class Journey:
         run = await self.repository.start_run(
             participant.code, flow.id, flow.version, state.model_dump_json(), self.clock.now()
         )
-        await self._advance(who.chat_id, participant.language, flow, run, state, Begin())
+        await self._advance(who.chat_id, participant, flow, run, state, Begin())
 
     async def press(self, who: Who, button: QuestionButton) -> None:
         """Apply a question button, or say it is stale and show the current question."""
@@ -158,17 +162,29 @@ class Journey:
     ) -> None:
         """Apply one action to the participant's current run; strangers get the intro."""
         contact = contact or await self.repository.contact_for_user(who.user_id)
+        risk = self.watch.check(action.text) if isinstance(action, Text) else None
         if contact is None:
+            if risk is not None:
+                # Not a participant, so nothing is kept; support comes first all the same.
+                await self._urgent_support(who)
             await self._introduce(who)
             return
-        language = contact.participant.language
-        run = await self.repository.latest_run(contact.participant.code)
+        participant = contact.participant
+        language = participant.language
+        run = await self.repository.latest_run(participant.code)
         flow = await self.flows.version(run.flow_id, run.flow_version) if run else None
         if run is None or flow is None:
             await self._send(who.chat_id, [Send(catalog(language)("conversation_closed"))], None)
             return
+        if isinstance(action, Text) and risk is not None:
+            action = Text(action.text, risk=True)
         state = RunState.model_validate_json(run.state)
-        await self._advance(who.chat_id, language, flow, run, state, action, stale=stale)
+        outcome = await self._advance(
+            who.chat_id, participant, flow, run, state, action, stale=stale
+        )
+        if isinstance(action, Text) and risk is not None:
+            step = next((e.step for e in outcome.effects if isinstance(e, Record)), None)
+            await self.watch.flag(participant.code, run, step, risk, action.text)
 
     async def stop(self, who: Who) -> None:
         """Stop every message from the bot; answers are kept and the run paused."""
@@ -220,19 +236,23 @@ class Journey:
             effects = [Paused()]
         else:
             effects = advance(flow, state, Show(), self.clock.now()).effects
-        renderer = Renderer(flow, pending.language, run.id)
+        participant = await self.repository.participant(run.participant_code)
+        if participant is None:
+            return
+        renderer = self._renderer(flow, participant, run)
         await self._deliver(pending.chat_id, run, renderer.render(effects))
 
     async def _advance(
         self,
         chat_id: int,
-        language: str,
+        participant: Participant,
         flow: Flow,
         run: Run,
         state: RunState,
         action: Input,
         stale: bool = False,
-    ) -> None:
+    ) -> Outcome:
+        language = participant.language
         outcome = advance(flow, state, action, self.clock.now())
         effects: tuple[Effect, ...] = outcome.effects
         if stale and not any(isinstance(e, Stale | AlreadyDone) for e in effects):
@@ -241,12 +261,25 @@ class Journey:
         if changed:
             # Durable before visible: the answer is stored before the next question is sent.
             await self._save(run, outcome.state, effects)
-        messages = Renderer(flow, language, run.id).render(effects)
-        if outcome.state.status == "completed" and state.status != "completed":
-            participant = await self.repository.participant(run.participant_code)
-            if participant is not None and participant.contact_changed_at is None:
-                messages.append(contact_question(language))
+        messages = self._renderer(flow, participant, run).render(effects)
+        finished = outcome.state.status == "completed" and state.status != "completed"
+        if finished and participant.contact_changed_at is None:
+            messages.append(contact_question(language))
         await self._deliver(chat_id, run, messages)
+        return outcome
+
+    def _renderer(self, flow: Flow, participant: Participant, run: Run) -> Renderer:
+        language, nation = participant.language, participant.nation
+
+        def support(urgent_only: bool) -> str:
+            return render_support(self.support, nation, language, urgent_only=urgent_only)
+
+        return Renderer(flow, language, run.id, support)
+
+    async def _urgent_support(self, who: Who) -> None:
+        language = self._language(None, who)
+        lines = render_support(self.support, None, language, urgent_only=True)
+        await self._send(who.chat_id, [Send(catalog(language)("urgent_now", lines=lines))], None)
 
     async def _save(self, run: Run, state: RunState, effects: Sequence[Effect]) -> None:
         answers = [

@@ -25,6 +25,8 @@ EXPECTED = {
     "HEARD_LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "HEARD_MINIMUM_AGE": "a whole number of years from 13 to 120, like 18",
     "HEARD_RETENTION_DAYS": "a whole number of days from 1 to 36500, like 730",
+    "HEARD_SAFEGUARDING_CHAT": "a Telegram chat id, like -1001234567890 for a private group",
+    "HEARD_RISK_PHRASES": "an existing risk phrases file (.yaml)",
     "HEARD_SUPPORT_FILE": "an existing support lines file (.yaml), like my-support.yaml",
 }
 
@@ -51,6 +53,8 @@ class Settings(BaseSettings):
     heard_minimum_age: int = Field(default=18, ge=13, le=120)
     heard_support_file: Path | None = None
     heard_retention_days: int = Field(default=730, ge=1, le=36_500)
+    heard_safeguarding_chat: int | None = None
+    heard_risk_phrases: Path | None = None
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -75,6 +79,18 @@ class Settings(BaseSettings):
         if value is not None and not value.is_dir():
             raise ValueError("not a folder")
         return value
+
+    @field_validator("heard_risk_phrases")
+    @classmethod
+    def _phrases_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("not a file")
+        return value
+
+    @field_validator("heard_safeguarding_chat", mode="before")
+    @classmethod
+    def _chat(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @field_validator("heard_support_file")
     @classmethod

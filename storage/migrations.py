@@ -115,6 +115,30 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE participants ADD COLUMN contact_changed_at TEXT",
         ),
     ),
+    (
+        "0004_safeguarding_flags",
+        (
+            # A flag outlives a deleted participant as a bare record: code, run and text are
+            # cleared, so nothing can point back to them.
+            """
+            CREATE TABLE flags (
+                id INTEGER PRIMARY KEY,
+                participant_code TEXT REFERENCES participants(code) ON DELETE SET NULL,
+                run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+                step_id TEXT,
+                phrase TEXT NOT NULL,
+                text TEXT,
+                created_at TEXT NOT NULL,
+                alerted_at TEXT,
+                reviewed_by INTEGER,
+                reviewed_at TEXT,
+                outcome TEXT,
+                note TEXT
+            )
+            """,
+            "CREATE INDEX flags_open ON flags(reviewed_at) WHERE reviewed_at IS NULL",
+        ),
+    ),
 ]
 
 

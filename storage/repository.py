@@ -132,6 +132,22 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """Words of risk a participant wrote, waiting for (or given) a person's review."""
+
+    id: int
+    participant_code: str | None
+    run_id: int | None
+    step_id: str | None
+    phrase: str
+    text: str | None
+    created_at: datetime
+    alerted_at: datetime | None
+    reviewed_at: datetime | None
+    outcome: str | None
+
+
+@dataclass(frozen=True)
 class Purged:
     """What a retention purge removed."""
 
@@ -216,6 +232,23 @@ class Repository(Protocol):
 
     async def delete_participant(self, code: str) -> Deleted:
         """Delete a participant with their identity, consents, runs and answers, in one go."""
+
+    async def add_flag(
+        self,
+        participant_code: str,
+        run_id: int | None,
+        step_id: str | None,
+        phrase: str,
+        text: str,
+        now: datetime,
+    ) -> Flag:
+        """Record words of risk for a person to review."""
+
+    async def mark_alerted(self, flag_id: int, now: datetime) -> None:
+        """Note that the safeguarding chat was told about a flag."""
+
+    async def flags(self, open_only: bool = True) -> list[Flag]:
+        """Return flags, oldest first."""
 
     async def purge(self, before: datetime, dry_run: bool = False) -> Purged:
         """Delete runs last touched before a time, and people left with nothing; count them."""

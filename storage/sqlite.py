@@ -19,6 +19,7 @@ from storage.repository import (
     ConsentRecord,
     Contact,
     Deleted,
+    Flag,
     FlowVersionConflict,
     Participant,
     ParticipantStatus,
@@ -349,9 +350,72 @@ class SQLiteRepository:
                 async with db.execute(sql, (code,)) as cursor:
                     row = await cursor.fetchone()
                     counts.append(int(row[0]) if row else 0)
+            # A flag keeps no text and no link once its person is gone.
+            await db.execute(
+                "UPDATE flags SET text = NULL, participant_code = NULL, run_id = NULL "
+                "WHERE participant_code = ?",
+                (code,),
+            )
             # Foreign keys cascade to identities, consents, runs and their answers.
             await db.execute("DELETE FROM participants WHERE code = ?", (code,))
         return Deleted(*counts)
+
+    async def add_flag(
+        self,
+        participant_code: str,
+        run_id: int | None,
+        step_id: str | None,
+        phrase: str,
+        text: str,
+        now: datetime,
+    ) -> Flag:
+        """Record words of risk for a person to review."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO flags (participant_code, run_id, step_id, phrase, text, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (participant_code, run_id, step_id, phrase, text, now.isoformat()),
+            )
+            flag_id = cursor.lastrowid
+            if run_id is not None and step_id is not None:
+                await db.execute(
+                    "UPDATE answers SET flagged = 1 WHERE run_id = ? AND step_id = ?",
+                    (run_id, step_id),
+                )
+        assert flag_id is not None
+        return Flag(
+            flag_id, participant_code, run_id, step_id, phrase, text, now, None, None, None
+        )
+
+    async def mark_alerted(self, flag_id: int, now: datetime) -> None:
+        """Note that the safeguarding chat was told about a flag."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE flags SET alerted_at = ? WHERE id = ?", (now.isoformat(), flag_id)
+            )
+
+    async def flags(self, open_only: bool = True) -> list[Flag]:
+        """Return flags, oldest first."""
+        where = "WHERE reviewed_at IS NULL " if open_only else ""
+        rows = await self._all(
+            "SELECT id, participant_code, run_id, step_id, phrase, text, created_at, "
+            f"alerted_at, reviewed_at, outcome FROM flags {where}ORDER BY id"
+        )
+        return [
+            Flag(
+                int(r[0]),
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                datetime.fromisoformat(r[6]),
+                datetime.fromisoformat(r[7]) if r[7] else None,
+                datetime.fromisoformat(r[8]) if r[8] else None,
+                r[9],
+            )
+            for r in rows
+        ]
 
     async def purge(self, before: datetime, dry_run: bool = False) -> Purged:
         """Delete runs last touched before a time, and people left with nothing; count them."""

@@ -9,6 +9,7 @@ from tests.support.chat_user import ChatUser
 from tests.support.fake_telegram import FakeTelegram
 
 ADMIN_ID = 9001
+SAFEGUARDING_CHAT = -100777
 
 
 @pytest.fixture
@@ -39,7 +40,14 @@ def database(tmp_path):
 
 @pytest.fixture
 async def heard(fake, flows_dir, database, clock):
-    settings = bot_settings(fake, database, flows_dir, "sample", heard_admins=(ADMIN_ID,))
+    settings = bot_settings(
+        fake,
+        database,
+        flows_dir,
+        "sample",
+        heard_admins=(ADMIN_ID,),
+        heard_safeguarding_chat=SAFEGUARDING_CHAT,
+    )
     bot = InProcessBot(settings, clock)
     await bot.start(fake)
     yield bot

@@ -35,7 +35,15 @@ def run(capsys, *argv):
 
 def test_cli_every_command_has_help():
     subparsers = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(subparsers.choices) == {"run", "check", "graph", "simulate", "audit", "purge"}
+    assert set(subparsers.choices) == {
+        "run",
+        "check",
+        "graph",
+        "simulate",
+        "audit",
+        "purge",
+        "screen",
+    }
     for name, sub in subparsers.choices.items():
         assert sub.description, name
         assert sub.format_help().strip(), name

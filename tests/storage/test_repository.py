@@ -155,6 +155,7 @@ async def test_repository_migrations_are_recorded_and_run_once(tmp_path):
         "0001_participant_journey",
         "0002_staff_roles_and_audit",
         "0003_participant_choices",
+        "0004_safeguarding_flags",
     ]
     assert mode == "wal"
 
@@ -251,3 +252,24 @@ async def test_repository_purge_removes_old_runs_and_people_left_with_nothing(re
     assert await repo.contact_for_user(2) is not None
     assert [a.value for a in await repo.answers(kept.id)] == ['"c"']
     assert await repo.purge(cut_off) == type(purged)(0, 0, 0)
+
+
+async def test_repository_flags_mark_the_answer_and_lose_their_text_on_deletion(repo):
+    participant = await enrol(repo)
+    run = await repo.start_run(participant.code, "sample", 1, "{}", NOW)
+    await repo.save(run.id, "{}", "checking", [("why", '"no point going on"')], NOW)
+    flag = await repo.add_flag(
+        participant.code, run.id, "why", "no point going on", "no point going on", NOW
+    )
+    await repo.mark_alerted(flag.id, NOW)
+    [stored] = await repo.flags()
+    assert (stored.participant_code, stored.step_id, stored.text) == (
+        participant.code,
+        "why",
+        "no point going on",
+    )
+    assert stored.alerted_at == NOW
+    await repo.delete_participant(participant.code)
+    [kept] = await repo.flags()
+    assert (kept.participant_code, kept.run_id, kept.text) == (None, None, None)
+    assert kept.phrase == "no point going on"

@@ -1,0 +1,1 @@
+"""Safeguarding: screen what participants write for signs of risk."""
