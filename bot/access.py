@@ -20,6 +20,9 @@ PRIVILEGED: dict[str, tuple[str, str]] = {
     "revoke": (ADMIN, "menu_revoke"),
     "staff": (ADMIN, "menu_staff"),
     "audit": (ADMIN, "menu_audit"),
+    "flags": ("safeguarding", "menu_flags"),
+    "note": ("safeguarding", "menu_note"),
+    "reply": ("safeguarding", "menu_reply"),
 }
 # The participant menu, shown to everyone (command, description key).
 PARTICIPANT_MENU = [

@@ -20,6 +20,7 @@ from bot.flows import FlowLibrary
 from bot.handlers import Handlers
 from bot.journey import Journey
 from bot.processor import ChatOrderedProcessor
+from bot.safeguarding.review import ReviewHandlers
 from bot.safeguarding.screening import PhraseList, PhraseListError
 from bot.safeguarding.watch import RiskWatch
 from bot.sender import TelegramSender
@@ -96,7 +97,13 @@ async def serve(
         app = build_application(settings, ChatOrderedProcessor(locks, on_processed=on_processed))
         sender = TelegramSender(app.bot)
         watch = RiskWatch(
-            phrases, repository, library, sender, clock, settings.heard_safeguarding_chat
+            phrases,
+            repository,
+            library,
+            sender,
+            clock,
+            settings.heard_safeguarding_chat,
+            timedelta(hours=settings.heard_flag_reminder_hours),
         )
         journey = Journey(
             repository,
@@ -107,10 +114,12 @@ async def serve(
             support,
             watch,
             settings.heard_minimum_age,
+            settings.heard_staff_hours,
         )
         access = Access(repository, settings.heard_admins, clock)
         # Order matters: privileged commands first, then the participant's.
         StaffHandlers(access, journey).install(app)
+        ReviewHandlers(access, journey, watch).install(app)
         rights = DataRights(repository, library, journey.sender, clock, support)
         quiet = frozenset(c for c in [settings.heard_safeguarding_chat] if c is not None)
         Handlers(journey, access, rights, quiet).install(app)

@@ -32,6 +32,7 @@ from conversations.events import (
 )
 from conversations.model import Flow
 from conversations.render import (
+    STAFF_HOURS,
     Outgoing,
     PromptButtons,
     Renderer,
@@ -67,6 +68,7 @@ class Journey:
         support: SupportFile,
         watch: RiskWatch,
         minimum_age: int = 18,
+        staff_hours: str = STAFF_HOURS,
     ) -> None:
         self.repository = repository
         self.flows = flows
@@ -76,6 +78,7 @@ class Journey:
         self.minimum_age = minimum_age
         self.support = support
         self.watch = watch
+        self.staff_hours = staff_hours
 
     async def start(self, who: Who) -> None:
         """Welcome a stranger with the intro and consent; resume anyone else."""
@@ -219,7 +222,8 @@ class Journey:
         language = contact.participant.language if contact else self._language(None, who)
         words = catalog(language)
         lines = render_support(self.support, None, language)
-        text = f"{words('help')}\n\n{words('urgent_help')}\n{lines}"
+        urgent = words("urgent_help", hours=self.staff_hours)
+        text = f"{words('help')}\n\n{urgent}\n{lines}"
         await self._send(who.chat_id, [Send(text)], None)
 
     async def redeliver(self, pending: Pending) -> None:
@@ -274,12 +278,13 @@ class Journey:
         def support(urgent_only: bool) -> str:
             return render_support(self.support, nation, language, urgent_only=urgent_only)
 
-        return Renderer(flow, language, run.id, support)
+        return Renderer(flow, language, run.id, support, self.staff_hours)
 
     async def _urgent_support(self, who: Who) -> None:
         language = self._language(None, who)
         lines = render_support(self.support, None, language, urgent_only=True)
-        await self._send(who.chat_id, [Send(catalog(language)("urgent_now", lines=lines))], None)
+        text = catalog(language)("urgent_now", lines=lines, hours=self.staff_hours)
+        await self._send(who.chat_id, [Send(text)], None)
 
     async def _save(self, run: Run, state: RunState, effects: Sequence[Effect]) -> None:
         answers = [
@@ -320,7 +325,7 @@ class Journey:
         if flow is None:
             messages.append(Send(words("conversation_closed")))
         else:
-            messages.extend(intro(flow, language, self.minimum_age))
+            messages.extend(intro(flow, language, self.minimum_age, self.staff_hours))
         await self._send(who.chat_id, messages, None)
 
     def _language(self, flow: Flow | None, who: Who) -> str:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from conversations.render import STAFF_HOURS
+
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 TELEGRAM_API = "https://api.telegram.org/bot"
 
@@ -26,6 +28,8 @@ EXPECTED = {
     "HEARD_MINIMUM_AGE": "a whole number of years from 13 to 120, like 18",
     "HEARD_RETENTION_DAYS": "a whole number of days from 1 to 36500, like 730",
     "HEARD_SAFEGUARDING_CHAT": "a Telegram chat id, like -1001234567890 for a private group",
+    "HEARD_STAFF_HOURS": "when people read messages, said plainly, like: on weekdays, 9am to 5pm",
+    "HEARD_FLAG_REMINDER_HOURS": "hours before an unreviewed flag is alerted again, like 24",
     "HEARD_RISK_PHRASES": "an existing risk phrases file (.yaml)",
     "HEARD_SUPPORT_FILE": "an existing support lines file (.yaml), like my-support.yaml",
 }
@@ -54,6 +58,8 @@ class Settings(BaseSettings):
     heard_support_file: Path | None = None
     heard_retention_days: int = Field(default=730, ge=1, le=36_500)
     heard_safeguarding_chat: int | None = None
+    heard_staff_hours: str = Field(default=STAFF_HOURS, min_length=3, max_length=120)
+    heard_flag_reminder_hours: float = Field(default=24, gt=0, le=24 * 14)
     heard_risk_phrases: Path | None = None
 
     @field_validator("telegram_bot_token")

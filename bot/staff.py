@@ -8,7 +8,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot.access import ADMIN, Access
+from bot.access import PRIVILEGED, Access
 from bot.handlers import who
 from bot.journey import Journey, Who
 from conversations.catalog import catalog
@@ -37,22 +37,8 @@ class StaffHandlers:
             ("staff", self.staff),
             ("audit", self.audit),
         ):
-            app.add_handler(CommandHandler(name, self._guarded(name, command), filters=private))
-
-    def _guarded(
-        self, name: str, command: Command
-    ) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
-        async def handle(update: Update, context: Context) -> None:
-            person = who(update)
-            if person is None:
-                return
-            if not await self.access.allows(person.user_id, ADMIN):
-                await self.access.refused(person.user_id, name)
-                await self.journey.say(person, "unknown_command")
-                return
-            await command(person, list(context.args or []), context)
-
-        return handle
+            handler = guarded(self.access, self.journey, name, command)
+            app.add_handler(CommandHandler(name, handler, filters=private))
 
     async def grant(self, person: Who, args: list[str], context: Context) -> None:
         """Give a user a role: /grant USER_ID ROLE."""
@@ -122,6 +108,24 @@ class StaffHandlers:
 
     async def _reply(self, person: Who, text: str) -> None:
         await self.journey.sender.deliver(person.chat_id, [_send(text)], None)
+
+
+def guarded(
+    access: Access, journey: Journey, name: str, command: Command
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """Run a privileged command for those whose role allows it; others meet the participant bot."""
+
+    async def handle(update: Update, context: Context) -> None:
+        person = who(update)
+        if person is None:
+            return
+        if not await access.allows(person.user_id, PRIVILEGED[name][0]):
+            await access.refused(person.user_id, name)
+            await journey.say(person, "unknown_command")
+            return
+        await command(person, list(context.args or []), context)
+
+    return handle
 
 
 def audit_text(entries: list[AuditEntry]) -> str:

@@ -3,7 +3,8 @@
 Question buttons: `v1|q|RUN|VERSION|STEP|ACTION|CHOICE` where STEP and CHOICE are positions in
 the flow, so a button names exactly one question of one run of one flow version.
 Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n`; age buttons: `v1|a|FLOW|VERSION|y`;
-buttons about the participant themselves: `v1|s|TOPIC|VALUE` (contact, nation, delete).
+buttons about the participant themselves: `v1|s|TOPIC|VALUE` (contact, nation, delete);
+a safeguarding reviewer's outcome: `v1|f|FLAG|n` (no action), `…|s` (support sent), `…|e`.
 """
 
 from __future__ import annotations
@@ -76,7 +77,19 @@ class ChoiceButton:
         return _checked("|".join([PREFIX, "s", self.topic, self.value]))
 
 
-Button = QuestionButton | ConsentButton | AgeButton | ChoiceButton
+@dataclass(frozen=True)
+class FlagButton:
+    """A safeguarding reviewer's outcome for a flag."""
+
+    flag: int
+    outcome: str
+
+    def encode(self) -> str:
+        """Return the callback data for this button."""
+        return _checked("|".join([PREFIX, "f", str(self.flag), self.outcome]))
+
+
+Button = QuestionButton | ConsentButton | AgeButton | ChoiceButton | FlagButton
 
 
 def decode(data: str) -> Button | None:
@@ -97,6 +110,8 @@ def decode(data: str) -> Button | None:
             return AgeButton(rest[0], _count(rest[1]), rest[2] == "y")
         if kind == "s" and len(rest) == 2 and all(part.isascii() for part in rest):
             return ChoiceButton(rest[0], rest[1])
+        if kind == "f" and len(rest) == 2 and rest[1] in ("n", "s", "e"):
+            return FlagButton(_count(rest[0]), rest[1])
     except ValueError:
         return None
     return None

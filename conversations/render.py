@@ -88,7 +88,12 @@ class PromptButtons:
 Outgoing = Send | SettlePrompt | PromptButtons
 
 
-def intro(flow: FlowModel, language: str, minimum_age: int) -> list[Send]:
+STAFF_HOURS = "on weekdays, 9am to 5pm"
+
+
+def intro(
+    flow: FlowModel, language: str, minimum_age: int, staff_hours: str = STAFF_HOURS
+) -> list[Send]:
     """Return the welcome, what taking part means, and the age question with buttons."""
     say = _Say(flow, language)
     words = catalog(language)
@@ -99,6 +104,7 @@ def intro(flow: FlowModel, language: str, minimum_age: int) -> list[Send]:
             say(flow.intro.duration),
             say(flow.intro.data_use),
             say(flow.intro.support),
+            words("staff_hours_line", hours=staff_hours),
         ]
     )
     buttons = tuple(
@@ -139,12 +145,14 @@ class Renderer:
         language: str,
         run_id: int,
         support: Callable[[bool], str] = lambda urgent_only: "",
+        staff_hours: str = STAFF_HOURS,
     ) -> None:
         self.flow = flow
         self.language = language
         self.run_id = run_id
         # Support lines come from the host (a file the charity edits): urgent_only -> text.
         self.support = support
+        self.staff_hours = staff_hours
         self.words: Catalog = catalog(language)
         self._say = _Say(flow, language)
 
@@ -232,7 +240,11 @@ class Renderer:
     def _check_in(self, effect: CheckIn | UrgentHelp) -> Send:
         words = self.words
         urgent = isinstance(effect, UrgentHelp)
-        text = words("urgent_now" if urgent else "check_in", lines=self.support(urgent))
+        lines = self.support(urgent)
+        if urgent:
+            text = words("urgent_now", lines=lines, hours=self.staff_hours)
+        else:
+            text = words("check_in", lines=lines)
         # The buttons name this run, so a check-in from an older run goes stale.
         choices: tuple[tuple[str, Action], ...] = (
             ("button_safe", "k"),

@@ -250,6 +250,15 @@ class Repository(Protocol):
     async def flags(self, open_only: bool = True) -> list[Flag]:
         """Return flags, oldest first."""
 
+    async def review_flag(self, flag_id: int, reviewer: int, outcome: str, now: datetime) -> bool:
+        """Record a reviewer's outcome; False if there is no such open flag."""
+
+    async def note_flag(self, flag_id: int, note: str) -> bool:
+        """Add a reviewer's note to a flag; False if there is no such flag."""
+
+    async def contact_for_code(self, code: str) -> Contact | None:
+        """Return where to reach a participant, by their code."""
+
     async def purge(self, before: datetime, dry_run: bool = False) -> Purged:
         """Delete runs last touched before a time, and people left with nothing; count them."""
 

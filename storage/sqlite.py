@@ -417,6 +417,32 @@ class SQLiteRepository:
             for r in rows
         ]
 
+    async def review_flag(self, flag_id: int, reviewer: int, outcome: str, now: datetime) -> bool:
+        """Record a reviewer's outcome; False if there is no such open flag."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE flags SET outcome = ?, reviewed_by = ?, reviewed_at = ? "
+                "WHERE id = ? AND reviewed_at IS NULL",
+                (outcome, reviewer, now.isoformat(), flag_id),
+            )
+            return cursor.rowcount == 1
+
+    async def note_flag(self, flag_id: int, note: str) -> bool:
+        """Add a reviewer's note to a flag; False if there is no such flag."""
+        async with self._transaction() as db:
+            cursor = await db.execute("UPDATE flags SET note = ? WHERE id = ?", (note, flag_id))
+            return cursor.rowcount == 1
+
+    async def contact_for_code(self, code: str) -> Contact | None:
+        """Return where to reach a participant, by their code."""
+        row = await self._one(
+            f"SELECT {PARTICIPANT_COLUMNS}, i.chat_id "
+            "FROM identities i JOIN participants p ON p.code = i.participant_code "
+            "WHERE p.code = ?",
+            (code,),
+        )
+        return None if row is None else Contact(_participant(row), int(row[7]))
+
     async def purge(self, before: datetime, dry_run: bool = False) -> Purged:
         """Delete runs last touched before a time, and people left with nothing; count them."""
         stamp = before.isoformat()

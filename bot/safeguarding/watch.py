@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram.error import TelegramError
 
@@ -29,6 +30,7 @@ class RiskWatch:
         sender: Sender,
         clock: Clock,
         alert_chat: int | None,
+        remind_after: timedelta = timedelta(hours=24),
     ) -> None:
         self.phrases = phrases
         self.repository = repository
@@ -36,6 +38,7 @@ class RiskWatch:
         self.sender = sender
         self.clock = clock
         self.alert_chat = alert_chat
+        self.remind_after = remind_after
 
     def check(self, text: str) -> Match | None:
         """Return the phrase a text matches, if any."""
@@ -50,24 +53,28 @@ class RiskWatch:
         await self._alert(flag)
 
     async def alert_pending(self) -> None:
-        """Alert about every flag the safeguarding chat has not yet been told of."""
+        """Alert about flags not yet told of, and remind about those nobody has reviewed."""
+        now = self.clock.now()
         for flag in await self.repository.flags():
             if flag.alerted_at is None:
                 await self._alert(flag)
+            elif now - flag.alerted_at >= self.remind_after:
+                await self._alert(flag, reminder=True)
 
-    async def _alert(self, flag: Flag) -> None:
+    async def _alert(self, flag: Flag, reminder: bool = False) -> None:
         if self.alert_chat is None:
             log.warning("safeguarding flag F-%s: HEARD_SAFEGUARDING_CHAT is not set", flag.id)
             return
         try:
-            await self.sender.deliver(self.alert_chat, [Send(await self._alert_text(flag))], None)
+            text = await self.describe(flag, reminder)
+            await self.sender.deliver(self.alert_chat, [Send(text)], None)
         except (TelegramError, Unreachable) as error:
             # The flag is stored; the timer tries again until someone has been told.
             log.error("could not alert the safeguarding chat about F-%s: %s", flag.id, error)
             return
         await self.repository.mark_alerted(flag.id, self.clock.now())
 
-    async def _alert_text(self, flag: Flag) -> str:
+    async def describe(self, flag: Flag, reminder: bool = False) -> str:
         """Describe a flag for the safeguarding chat: no Telegram id, name or username."""
         run = await self.repository.run(flag.run_id) if flag.run_id is not None else None
         flow = await self.flows.version(run.flow_id, run.flow_version) if run else None
@@ -79,8 +86,9 @@ class RiskWatch:
             question = text_in(step.text, flow.default_language, flow.default_language)
         text = flag.text or ""
         shown = text if len(text) <= ALERT_TEXT_LIMIT else text[: ALERT_TEXT_LIMIT - 1] + "…"
+        heading = "Reminder: not reviewed yet. " if reminder else ""
         return (
-            f"Safeguarding flag F-{flag.id}\n"
+            f"{heading}Safeguarding flag F-{flag.id}\n"
             f"Participant: {flag.participant_code or 'deleted'}\n"
             f"Conversation: {conversation}\n"
             f"Question: {question}\n"

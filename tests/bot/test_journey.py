@@ -201,6 +201,7 @@ async def test_journey_help_shows_urgent_help(user):
     assert "85258" in text
     assert "call 111" in text
     assert "Lifeline on 0808 808 8000" in text
+    assert "People at the charity read messages on weekdays, 9am to 5pm" in text
     assert "not a crisis service" in text
 
 

@@ -56,6 +56,8 @@ def test_intro_has_the_flow_details_then_the_age_question(sample: Flow) -> None:
         "It takes about 2 minutes.",
         "We keep your answers safe.",
         "This is not a crisis service. In an emergency call 999.",
+        "People at the charity read messages on weekdays, 9am to 5pm. "
+        "Nobody reads them straight away.",
     ]
     assert welcome.keyboard == ()
     assert age.text == "Before we start: are you 18 or older?"
