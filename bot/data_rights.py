@@ -94,13 +94,16 @@ class DataRights:
         elif button.topic == "contact" and button.value in ("y", "n"):
             agreed = button.value == "y"
             await self.repository.set_contact(participant.code, agreed, self.now)
-            reply = Send(words("contact_yes" if agreed else "contact_no"))
-            await self._send(who, [*done, reply], message_id)
+            replies: list[Outgoing] = [Send(words("contact_yes" if agreed else "contact_no"))]
+            if participant.nation is None:
+                # Asked once, and optional: "I'd rather not say" is remembered too.
+                replies.append(self._nation_question(words))
+            await self._send(who, [*done, *replies], message_id)
         elif button.topic == "nation" and button.value == "ask":
             await self._send(who, [*done, self._nation_question(words)], message_id)
         elif button.topic == "nation" and button.value in [*CHOSEN_NATIONS, "none"]:
+            await self.repository.set_nation(participant.code, button.value)
             nation = None if button.value == "none" else button.value
-            await self.repository.set_nation(participant.code, nation)
             lines = render_support(self.support, nation, participant.language)
             await self._send(who, [*done, Send(words("nation_saved", lines=lines))], message_id)
         else:
@@ -120,7 +123,7 @@ class DataRights:
 
     def _settings(self, participant: Participant, words: Catalog) -> Send:
         contact = words("setting_yes" if participant.contact_ok else "setting_no")
-        nation = words(f"nation_{participant.nation}" if participant.nation else "nation_none")
+        nation = words(_nation_key(participant.nation))
         on = participant.contact_ok
         switch = ("button_contact_off", "n") if on else ("button_contact_on", "y")
         buttons: Keyboard = (
@@ -210,7 +213,7 @@ class DataRights:
 def _readable(data: dict[str, Any], words: Catalog) -> str:
     """Write the collected data as plain text a person can read."""
     yes_no = {True: words("setting_yes"), False: words("setting_no")}
-    nation = words(f"nation_{data['nation']}") if data["nation"] else words("nation_none")
+    nation = words(_nation_key(data["nation"]))
     lines = [
         words("mydata_heading", date=data["made_on"]),
         "",
@@ -249,3 +252,8 @@ def _readable(data: dict[str, Any], words: Catalog) -> str:
         ]
     lines += ["", words("mydata_nothing_scheduled")]
     return "\n".join(lines) + "\n"
+
+
+def _nation_key(nation: str | None) -> str:
+    """Return the catalogue key naming a participant's nation ("not said" if none)."""
+    return f"nation_{nation}" if nation in CHOSEN_NATIONS else "nation_none"

@@ -109,7 +109,7 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
     (
         "0003_participant_choices",
         (
-            # Which UK nation's support lines to show; NULL shows the UK-wide ones.
+            # Which UK nation's support lines to show: NULL never asked, 'none' rather not say.
             "ALTER TABLE participants ADD COLUMN nation TEXT",
             # When they last said yes or no to messages about future rounds (NULL: not asked).
             "ALTER TABLE participants ADD COLUMN contact_changed_at TEXT",

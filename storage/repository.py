@@ -222,7 +222,7 @@ class Repository(Protocol):
         """Record whether a participant wants messages about future rounds."""
 
     async def set_nation(self, code: str, nation: str | None) -> None:
-        """Record which nation's support lines a participant wants to see."""
+        """Record which nation's support lines a participant wants to see ("none": not said)."""
 
     async def consents_of(self, code: str) -> list[ConsentRecord]:
         """Return a participant's consent records, oldest first."""

@@ -314,7 +314,7 @@ class SQLiteRepository:
             )
 
     async def set_nation(self, code: str, nation: str | None) -> None:
-        """Record which nation's support lines a participant wants to see."""
+        """Record which nation's support lines a participant wants to see ("none": not said)."""
         async with self._transaction() as db:
             await db.execute("UPDATE participants SET nation = ? WHERE code = ?", (nation, code))
 

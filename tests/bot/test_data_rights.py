@@ -31,10 +31,20 @@ async def test_rights_contact_is_asked_once_at_the_end(user, database):
     assert user.buttons() == ["Yes, message me", "No, thank you"]
     assert rows(database, "SELECT contact_ok, contact_changed_at FROM participants") == [(0, None)]
     await user.press("Yes, message me")
-    assert user.last_text().startswith("Thank you. We'll message you")
+    assert user.messages()[-2].text.startswith("Thank you. We'll message you")
     [(ok, changed)] = rows(database, "SELECT contact_ok, contact_changed_at FROM participants")
     assert ok == 1
     assert changed is not None
+    # Then, once, where they live (optional), for the right support lines.
+    assert user.last_text().startswith("Which part of the UK do you live in?")
+    await user.press("I'd rather not say")
+    assert rows(database, "SELECT nation FROM participants") == [("none",)]
+    assert "116 123" in user.last_text()
+    await user.send("/settings")
+    await user.press("Don't message me about them")
+    assert not user.last_text().startswith("Which part of the UK")
+    await user.send("/settings")
+    assert "Where you live (to show the right support lines): not said" in user.last_text()
 
 
 async def test_rights_settings_change_contact_and_nation(user, database):
