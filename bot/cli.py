@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.app import StartupError, purge_expired, serve
 from bot.clock import SystemClock
+from bot.exports.export import FORMATS, Format, export
 from bot.safeguarding import screen_cli
 from bot.settings import Settings, SettingsError, load_settings
 from bot.support import SupportError, load_support, review_warning
@@ -77,6 +78,21 @@ def parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
     )
     screen_cli.add_parser(sub)
+    export = sub.add_parser(
+        "export",
+        help="export results as CSV, Excel or JSON",
+        description="Export every conversation run (or one conversation's) from HEARD_DATABASE. "
+        "People appear only by their code. Equality answers go only into a grouped sheet with "
+        "small numbers hidden, unless --linked-equality is given (audited).",
+    )
+    export.add_argument("--flow", default=None, metavar="ID", help="only this conversation")
+    export.add_argument("--format", required=True, choices=FORMATS, help="csv, xlsx or json")
+    export.add_argument("--output", required=True, type=Path, metavar="PATH", help="file to write")
+    export.add_argument(
+        "--linked-equality",
+        action="store_true",
+        help="include equality answers beside each response (audited)",
+    )
     return main
 
 
@@ -90,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(args.paths, args.env_file)
         if args.command == "graph":
             return graph(args.flow, args.env_file)
+        if args.command == "export":
+            settings = load_settings(args.env_file)
+            return asyncio.run(
+                run_export(settings, args.format, args.output, args.flow, args.linked_equality)
+            )
         if args.command == "screen":
             return screen_cli.run(args)
         if args.command == "purge":
@@ -156,6 +177,22 @@ async def purge(settings: Settings, dry_run: bool) -> int:
         f"{verb} {found.runs} conversation(s), {found.answers} answer(s) and "
         f"{found.participants} participant(s) older than {settings.heard_retention_days} days"
     )
+    return 0
+
+
+async def run_export(
+    settings: Settings, fmt: Format, output: Path, flow_id: str | None, linked: bool
+) -> int:
+    """Export results to a file, audit it, and say what was written."""
+    repository = await existing_database(settings)
+    try:
+        summary = await export(settings.heard_database, output, fmt, flow_id, linked)
+        detail = f"{fmt} of {flow_id or 'all conversations'}: {summary.runs} runs"
+        action = "export with linked equality answers" if linked else "export"
+        await repository.audit("heard export", action, detail, SystemClock().now())
+    finally:
+        await repository.close()
+    print(f"wrote {summary.runs} conversation run(s), {summary.answers} answer(s) to {output}")
     return 0
 
 

@@ -43,6 +43,7 @@ def test_cli_every_command_has_help():
         "audit",
         "purge",
         "screen",
+        "export",
     }
     for name, sub in subparsers.choices.items():
         assert sub.description, name

@@ -1,0 +1,1 @@
+"""Exports of results: CSV, Excel and JSON, pseudonymous."""
