@@ -20,6 +20,7 @@ PRIVILEGED: dict[str, tuple[str, str]] = {
     "revoke": (ADMIN, "menu_revoke"),
     "staff": (ADMIN, "menu_staff"),
     "audit": (ADMIN, "menu_audit"),
+    "export": ("staff", "menu_export"),
     "flags": ("safeguarding", "menu_flags"),
     "note": ("safeguarding", "menu_note"),
     "reply": ("safeguarding", "menu_reply"),

@@ -16,6 +16,7 @@ from bot.access import Access, participant_commands
 from bot.chat_locks import ChatLocks
 from bot.clock import Clock, SystemClock
 from bot.data_rights import DataRights
+from bot.exports.telegram import ExportHandlers
 from bot.flows import FlowLibrary
 from bot.handlers import Handlers
 from bot.journey import Journey
@@ -120,6 +121,7 @@ async def serve(
         # Order matters: privileged commands first, then the participant's.
         StaffHandlers(access, journey).install(app)
         ReviewHandlers(access, journey, watch).install(app)
+        ExportHandlers(access, journey, settings.heard_database).install(app)
         rights = DataRights(repository, library, journey.sender, clock, support)
         quiet = frozenset(c for c in [settings.heard_safeguarding_chat] if c is not None)
         Handlers(journey, access, rights, quiet).install(app)

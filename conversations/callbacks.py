@@ -89,7 +89,19 @@ class FlagButton:
         return _checked("|".join([PREFIX, "f", str(self.flag), self.outcome]))
 
 
-Button = QuestionButton | ConsentButton | AgeButton | ChoiceButton | FlagButton
+@dataclass(frozen=True)
+class ExportButton:
+    """A staff member's choice of what to export ("*": everything) and, then, the format."""
+
+    flow: str
+    fmt: str = ""
+
+    def encode(self) -> str:
+        """Return the callback data for this button."""
+        return _checked("|".join([PREFIX, "x", self.flow, self.fmt]))
+
+
+Button = QuestionButton | ConsentButton | AgeButton | ChoiceButton | FlagButton | ExportButton
 
 
 def decode(data: str) -> Button | None:
@@ -112,6 +124,8 @@ def decode(data: str) -> Button | None:
             return ChoiceButton(rest[0], rest[1])
         if kind == "f" and len(rest) == 2 and rest[1] in ("n", "s", "e"):
             return FlagButton(_count(rest[0]), rest[1])
+        if kind == "x" and len(rest) == 2 and rest[1] in ("", "csv", "xlsx", "json"):
+            return ExportButton(rest[0], rest[1])
     except ValueError:
         return None
     return None

@@ -1,0 +1,104 @@
+"""/export for staff: choose the results and the format with buttons; the file arrives here."""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.access import Access
+from bot.exports.export import FORMATS, Format, export
+from bot.handlers import who
+from bot.journey import Journey, Who
+from bot.staff import guarded
+from conversations.callbacks import ExportButton, decode
+from conversations.catalog import catalog
+from conversations.render import Button, Outgoing, PromptButtons, Send
+
+Context = ContextTypes.DEFAULT_TYPE
+EVERYTHING = "*"
+
+
+class ExportHandlers:
+    """The /export command and its buttons."""
+
+    def __init__(self, access: Access, journey: Journey, database: Path) -> None:
+        self.access = access
+        self.journey = journey
+        self.database = database
+        self.words = catalog("en")
+
+    def install(self, app: Application) -> None:  # type: ignore[type-arg]
+        """Add /export and its buttons; before the participant handlers."""
+        private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+        handler = guarded(self.access, self.journey, "export", self.start)
+        app.add_handler(CommandHandler("export", handler, filters=private))
+        app.add_handler(CallbackQueryHandler(self.choose, pattern=r"^v1\|x\|"))
+
+    async def start(self, person: Who, args: list[str], context: Context) -> None:
+        """Ask which results to export."""
+        flows = sorted(self.journey.flows.current)
+        rows = [(Button(flow_id, ExportButton(flow_id).encode()),) for flow_id in flows]
+        rows.append((Button(self.words("export_everything"), ExportButton(EVERYTHING).encode()),))
+        await self._send(person, [Send(self.words("export_which"), tuple(rows))])
+
+    async def choose(self, update: Update, context: Context) -> None:
+        """Ask for the format, then make the file and send it."""
+        query, person = update.callback_query, who(update)
+        if query is None or person is None:
+            return
+        await self.journey.sender.answer_button(query.id)
+        button = decode(query.data or "")
+        if not isinstance(button, ExportButton):
+            return
+        if not await self.access.allows(person.user_id, "staff"):
+            await self.access.refused(person.user_id, "export (button)")
+            await self.journey.say(person, "stale")
+            return
+        prompt = query.message.message_id if query.message else None
+        known = button.flow == EVERYTHING or button.flow in self.journey.flows.current
+        closed = PromptButtons(())
+        if not known:
+            await self._send(person, [closed, Send(self.words("export_unknown"))], prompt)
+            return
+        fmt = next((f for f in FORMATS if f == button.fmt), None)
+        if fmt is None:
+            choices = tuple(
+                Button(f.upper(), ExportButton(button.flow, f).encode()) for f in FORMATS
+            )
+            ask = Send(self.words("export_format"), (choices,))
+            await self._send(person, [closed, ask], prompt)
+            return
+        await self._send(person, [closed], prompt)
+        flow_id = None if button.flow == EVERYTHING else button.flow
+        await self._export(person, flow_id, fmt, context)
+
+    async def _export(
+        self, person: Who, flow_id: str | None, fmt: Format, context: Context
+    ) -> None:
+        status = await context.bot.send_message(person.chat_id, self.words("export_working"))
+
+        async def progress(runs: int) -> None:
+            # Progress is a courtesy: the export goes on if an edit fails.
+            with suppress(TelegramError):
+                await status.edit_text(self.words("export_progress", runs=f"{runs:,}"))
+
+        day = self.access.clock.now().strftime("%Y-%m-%d")
+        name = f"heard-{flow_id or 'all'}-{day}.{fmt}"
+        with tempfile.TemporaryDirectory(prefix="heard-export-") as folder:
+            path = Path(folder) / name
+            summary = await export(self.database, path, fmt, flow_id, progress=progress)
+            await self.journey.sender.send_file(person.chat_id, name, path.read_bytes())
+        detail = f"{fmt} of {flow_id or 'all conversations'}: {summary.runs} runs"
+        await self.access.record(person.user_id, "export", detail)
+        done = self.words("export_done", runs=summary.runs, answers=summary.answers)
+        await self._send(person, [Send(done)])
+
+    async def _send(
+        self, person: Who, messages: list[Outgoing], prompt_id: int | None = None
+    ) -> None:
+        await self.journey.sender.deliver(person.chat_id, messages, prompt_id)
