@@ -37,15 +37,19 @@ async def until(fake, predicate):
     await fake.wait_for(holds, timeout=20)
 
 
+async def join(fake, user):
+    """Start, say old enough, agree, and wait for the first question (no settle hook here)."""
+    fake.send_text(user.user_id, "/start")
+    for button in ("Yes, I'm 18 or older", "Yes, I agree"):
+        await until(fake, lambda button=button: button in user.buttons())
+        await user.press(button)
+    await until(fake, lambda: "Question 1" in user.last_text())
+
+
 async def test_crash_sigkill_mid_conversation_loses_nothing(fake, process, database):
     user = ChatUser(fake, 6001, settle=lambda update_id: until(fake, lambda: True))
     await process.start(fake)
-    fake.send_text(user.user_id, "/start")
-    await until(fake, lambda: "Yes, I'm 18 or older" in user.buttons())
-    await user.press("Yes, I'm 18 or older")
-    await until(fake, lambda: "Yes, I agree" in user.buttons())
-    await user.press("Yes, I agree")
-    await until(fake, lambda: "Question 1" in user.last_text())
+    await join(fake, user)
     await user.press("Yes")
     await until(fake, lambda: "Question 2" in user.last_text())
     await user.press("4")
@@ -71,12 +75,7 @@ async def test_crash_sigkill_mid_conversation_loses_nothing(fake, process, datab
 async def test_crash_between_commit_and_send_is_redelivered(fake, process, database):
     user = ChatUser(fake, 6002, settle=lambda update_id: until(fake, lambda: True))
     await process.start(fake)
-    fake.send_text(user.user_id, "/start")
-    await until(fake, lambda: "Yes, I'm 18 or older" in user.buttons())
-    await user.press("Yes, I'm 18 or older")
-    await until(fake, lambda: "Yes, I agree" in user.buttons())
-    await user.press("Yes, I agree")
-    await until(fake, lambda: "Question 1" in user.last_text())
+    await join(fake, user)
     await user.press("No")
     await until(fake, lambda: "Why not?" in user.last_text())
     process.kill()
