@@ -1,0 +1,1 @@
+"""Scheduled sends: when a proactive message may go out, and how fast."""
