@@ -81,3 +81,17 @@ def test_settings_missing_token_is_named_only_when_needed():
     settings = load_settings(None)
     with pytest.raises(SettingsError, match=r"^TELEGRAM_BOT_TOKEN is not set: expected"):
         settings.require_token()
+
+
+def test_settings_every_setting_is_documented():
+    from pathlib import Path
+
+    from bot.settings import Settings
+
+    root = Path(__file__).resolve().parents[2]
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for field in Settings.model_fields:
+        name = field.upper()
+        assert f"{name}=" in example, f"{name} is missing from .env.example"
+        assert f"`{name}`" in readme, f"{name} is missing from the README's table"
