@@ -21,6 +21,7 @@ PRIVILEGED: dict[str, tuple[str, str]] = {
     "staff": (ADMIN, "menu_staff"),
     "audit": (ADMIN, "menu_audit"),
     "export": ("staff", "menu_export"),
+    "report": ("staff", "menu_report"),
     "flags": ("safeguarding", "menu_flags"),
     "note": ("safeguarding", "menu_note"),
     "reply": ("safeguarding", "menu_reply"),

@@ -21,6 +21,7 @@ from bot.flows import FlowLibrary
 from bot.handlers import Handlers
 from bot.journey import Journey
 from bot.processor import ChatOrderedProcessor
+from bot.reports.telegram import ReportHandlers
 from bot.safeguarding.review import ReviewHandlers
 from bot.safeguarding.screening import PhraseList, PhraseListError
 from bot.safeguarding.watch import RiskWatch
@@ -122,6 +123,7 @@ async def serve(
         StaffHandlers(access, journey).install(app)
         ReviewHandlers(access, journey, watch).install(app)
         ExportHandlers(access, journey, settings.heard_database).install(app)
+        ReportHandlers(access, journey, settings.heard_database).install(app)
         rights = DataRights(repository, library, journey.sender, clock, support)
         quiet = frozenset(c for c in [settings.heard_safeguarding_chat] if c is not None)
         Handlers(journey, access, rights, quiet).install(app)

@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.app import StartupError, purge_expired, serve
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
+from bot.reports import report_cli
 from bot.safeguarding import screen_cli
 from bot.settings import Settings, SettingsError, load_settings
 from bot.support import SupportError, load_support, review_warning
@@ -78,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
     )
     screen_cli.add_parser(sub)
+    report_cli.add_parser(sub)
     export = sub.add_parser(
         "export",
         help="export results as CSV, Excel or JSON",
@@ -111,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 run_export(settings, args.format, args.output, args.flow, args.linked_equality)
             )
+        if args.command == "report":
+            return report_cli.run(args, load_settings(args.env_file).heard_database)
         if args.command == "screen":
             return screen_cli.run(args)
         if args.command == "purge":

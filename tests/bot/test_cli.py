@@ -44,6 +44,7 @@ def test_cli_every_command_has_help():
         "purge",
         "screen",
         "export",
+        "report",
     }
     for name, sub in subparsers.choices.items():
         assert sub.description, name

@@ -1,0 +1,1 @@
+"""Reports: headline figures, one chart per question, for staff and the command line."""
