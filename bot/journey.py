@@ -91,17 +91,16 @@ class Journey:
         await self.act(who, Show(), contact=contact)
 
     async def age(self, who: Who, button: AgeButton, message_id: int) -> None:
-        """Ask for consent from someone old enough; anyone younger is told kindly, and kept not."""
+        """Ask old enough people for consent; tell anyone younger kindly, and keep nothing."""
         flow = self.flows.latest(button.flow)
         if flow is None or flow.version != button.version:
             await self._introduce(who, stale=True)
             return
-        words = catalog(self._language(flow, who))
+        language = self._language(flow, who)
         if not button.old_enough:
-            reply = Send(words("too_young", age=self.minimum_age))
+            reply = Send(catalog(language)("too_young", age=self.minimum_age))
             await self._send(who.chat_id, [PromptButtons(()), reply], message_id)
             return
-        language = self._language(flow, who)
         await self._send(
             who.chat_id, [PromptButtons(()), consent_question(flow, language)], message_id
         )
@@ -124,11 +123,10 @@ class Journey:
             await self._send(who.chat_id, [PromptButtons(()), Send(words("declined"))], message_id)
             return
         contact = await self.repository.contact_for_user(who.user_id)
-        if contact is not None:
-            run = await self.repository.latest_run(contact.participant.code)
-            if run is not None and run.status != "completed":
-                await self.act(who, Show(), contact=contact, stale=True)
-                return
+        if contact is not None and await self.repository.latest_run(contact.participant.code):
+            # An old consent button: carry on (or say it is finished); never a second run.
+            await self.act(who, Show(), contact=contact, stale=True)
+            return
         participant = await self.repository.enrol(
             user_id=who.user_id,
             chat_id=who.chat_id,

@@ -354,3 +354,20 @@ async def test_journey_chats_are_ordered_and_concurrent(fake, heard, make_user, 
             ("rating", "3"),
             ("liked", json.dumps(["staff", "place"])),
         ]
+
+
+async def test_journey_an_old_consent_button_never_starts_a_second_run(user, database):
+    await user.send("/start")
+    await user.press("Yes, I'm 18 or older")
+    consent_message = user.messages()[-1]
+    [agree] = [
+        d
+        for label, d in user.server.buttons(user.chat_id, consent_message.message_id)
+        if label == "Yes, I agree"
+    ]
+    await user.press("Yes, I agree")
+    await user.press_data(consent_message.message_id, agree)
+    assert "from an earlier message" in user.messages()[-2].text
+    assert "Have you used the service?" in user.last_text()
+    assert rows(database, "SELECT COUNT(*) FROM runs") == [(1,)]
+    assert rows(database, "SELECT COUNT(*) FROM consents") == [(1,)]
