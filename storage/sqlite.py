@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,22 +12,20 @@ import aiosqlite
 
 from storage.migrations import migrate
 from storage.repository import (
-    AuditEntry,
     ConsentGiven,
     ConsentRecord,
     Contact,
     Deleted,
-    Flag,
     FlowVersionConflict,
     Participant,
     ParticipantStatus,
     Pending,
     Purged,
-    Role,
     Run,
-    StaffRole,
     StoredAnswer,
 )
+from storage.sqlite_flags import FlagQueries
+from storage.sqlite_staff import StaffQueries
 
 # Crockford-style letters and digits without the ones people confuse (0/O, 1/I/L, U).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -48,13 +44,8 @@ def new_code() -> str:
     return "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-class SQLiteRepository:
+class SQLiteRepository(StaffQueries, FlagQueries):
     """Heard's data in one SQLite file."""
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
-        # One connection serves every chat: a lock keeps each transaction whole.
-        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteRepository:
@@ -78,25 +69,6 @@ class SQLiteRepository:
     async def close(self) -> None:
         """Release the database."""
         await self._db.close()
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
-
-    async def _one(self, sql: str, args: Iterable[Any] = ()) -> Any:
-        async with self._lock, self._db.execute(sql, tuple(args)) as cursor:
-            return await cursor.fetchone()
-
-    async def _all(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
-        async with self._lock, self._db.execute(sql, tuple(args)) as cursor:
-            return list(await cursor.fetchall())
 
     async def register_flow(
         self, flow_id: str, version: int, content_hash: str, definition: str, now: datetime
@@ -360,79 +332,6 @@ class SQLiteRepository:
             await db.execute("DELETE FROM participants WHERE code = ?", (code,))
         return Deleted(*counts)
 
-    async def add_flag(
-        self,
-        participant_code: str,
-        run_id: int | None,
-        step_id: str | None,
-        phrase: str,
-        text: str,
-        now: datetime,
-    ) -> Flag:
-        """Record words of risk for a person to review."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO flags (participant_code, run_id, step_id, phrase, text, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (participant_code, run_id, step_id, phrase, text, now.isoformat()),
-            )
-            flag_id = cursor.lastrowid
-            if run_id is not None and step_id is not None:
-                await db.execute(
-                    "UPDATE answers SET flagged = 1 WHERE run_id = ? AND step_id = ?",
-                    (run_id, step_id),
-                )
-        assert flag_id is not None
-        return Flag(
-            flag_id, participant_code, run_id, step_id, phrase, text, now, None, None, None
-        )
-
-    async def mark_alerted(self, flag_id: int, now: datetime) -> None:
-        """Note that the safeguarding chat was told about a flag."""
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE flags SET alerted_at = ? WHERE id = ?", (now.isoformat(), flag_id)
-            )
-
-    async def flags(self, open_only: bool = True) -> list[Flag]:
-        """Return flags, oldest first."""
-        where = "WHERE reviewed_at IS NULL " if open_only else ""
-        rows = await self._all(
-            "SELECT id, participant_code, run_id, step_id, phrase, text, created_at, "
-            f"alerted_at, reviewed_at, outcome FROM flags {where}ORDER BY id"
-        )
-        return [
-            Flag(
-                int(r[0]),
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                datetime.fromisoformat(r[6]),
-                datetime.fromisoformat(r[7]) if r[7] else None,
-                datetime.fromisoformat(r[8]) if r[8] else None,
-                r[9],
-            )
-            for r in rows
-        ]
-
-    async def review_flag(self, flag_id: int, reviewer: int, outcome: str, now: datetime) -> bool:
-        """Record a reviewer's outcome; False if there is no such open flag."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "UPDATE flags SET outcome = ?, reviewed_by = ?, reviewed_at = ? "
-                "WHERE id = ? AND reviewed_at IS NULL",
-                (outcome, reviewer, now.isoformat(), flag_id),
-            )
-            return cursor.rowcount == 1
-
-    async def note_flag(self, flag_id: int, note: str) -> bool:
-        """Add a reviewer's note to a flag; False if there is no such flag."""
-        async with self._transaction() as db:
-            cursor = await db.execute("UPDATE flags SET note = ? WHERE id = ?", (note, flag_id))
-            return cursor.rowcount == 1
-
     async def contact_for_code(self, code: str) -> Contact | None:
         """Return where to reach a participant, by their code."""
         row = await self._one(
@@ -469,57 +368,6 @@ class SQLiteRepository:
                 )
                 await db.execute(f"DELETE FROM runs WHERE id IN ({old_runs})", (stamp,))
         return Purged(*counts)
-
-    async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:
-        """Give a user a role; False if they already had it."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO staff_roles (telegram_user_id, role, granted_by, granted_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (telegram_user_id, role) DO NOTHING",
-                (user_id, role, granted_by, now.isoformat()),
-            )
-            return cursor.rowcount == 1
-
-    async def revoke_role(self, user_id: int, role: Role) -> bool:
-        """Take a role away; False if they did not have it."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM staff_roles WHERE telegram_user_id = ? AND role = ?", (user_id, role)
-            )
-            return cursor.rowcount == 1
-
-    async def roles_of(self, user_id: int) -> set[Role]:
-        """Return the roles a user holds in the database."""
-        rows = await self._all(
-            "SELECT role FROM staff_roles WHERE telegram_user_id = ?", (user_id,)
-        )
-        return {row[0] for row in rows}
-
-    async def staff_roles(self) -> list[StaffRole]:
-        """Return every role held, by user then role."""
-        rows = await self._all(
-            "SELECT telegram_user_id, role, granted_by, granted_at FROM staff_roles "
-            "ORDER BY telegram_user_id, role"
-        )
-        return [StaffRole(int(r[0]), r[1], int(r[2]), datetime.fromisoformat(r[3])) for r in rows]
-
-    async def audit(self, actor: str, action: str, detail: str, now: datetime) -> None:
-        """Append an entry to the audit log."""
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)",
-                (now.isoformat(), actor, action, detail),
-            )
-
-    async def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
-        """Return the newest audit entries, newest first."""
-        rows = await self._all(
-            "SELECT id, at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?",
-            (limit,),
-        )
-        return [
-            AuditEntry(int(r[0]), datetime.fromisoformat(r[1]), r[2], r[3], r[4]) for r in rows
-        ]
 
 
 def _participant(row: Any) -> Participant:

@@ -1,0 +1,63 @@
+"""Staff roles and the audit log, in SQLite."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.repository import AuditEntry, Role, StaffRole
+from storage.sqlite_base import SQLiteBase
+
+
+class StaffQueries(SQLiteBase):
+    """Who holds which role, and what privileged things were done."""
+
+    async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:
+        """Give a user a role; False if they already had it."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO staff_roles (telegram_user_id, role, granted_by, granted_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (telegram_user_id, role) DO NOTHING",
+                (user_id, role, granted_by, now.isoformat()),
+            )
+            return cursor.rowcount == 1
+
+    async def revoke_role(self, user_id: int, role: Role) -> bool:
+        """Take a role away; False if they did not have it."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM staff_roles WHERE telegram_user_id = ? AND role = ?", (user_id, role)
+            )
+            return cursor.rowcount == 1
+
+    async def roles_of(self, user_id: int) -> set[Role]:
+        """Return the roles a user holds in the database."""
+        rows = await self._all(
+            "SELECT role FROM staff_roles WHERE telegram_user_id = ?", (user_id,)
+        )
+        return {row[0] for row in rows}
+
+    async def staff_roles(self) -> list[StaffRole]:
+        """Return every role held, by user then role."""
+        rows = await self._all(
+            "SELECT telegram_user_id, role, granted_by, granted_at FROM staff_roles "
+            "ORDER BY telegram_user_id, role"
+        )
+        return [StaffRole(int(r[0]), r[1], int(r[2]), datetime.fromisoformat(r[3])) for r in rows]
+
+    async def audit(self, actor: str, action: str, detail: str, now: datetime) -> None:
+        """Append an entry to the audit log."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+                (now.isoformat(), actor, action, detail),
+            )
+
+    async def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
+        """Return the newest audit entries, newest first."""
+        rows = await self._all(
+            "SELECT id, at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            AuditEntry(int(r[0]), datetime.fromisoformat(r[1]), r[2], r[3], r[4]) for r in rows
+        ]
