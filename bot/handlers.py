@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 PRIVATE = filters.ChatType.PRIVATE
+TOLD_LIMIT = 10_000
 
 
 def who(update: Update) -> Who | None:
@@ -59,6 +61,8 @@ class Handlers:
         self.rights = rights
         # Staff chats the bot posts into (the safeguarding chat): it answers nothing there.
         self.quiet_chats = quiet_chats
+        # Groups already told the bot works in private chats: once is enough.
+        self._told: OrderedDict[int, None] = OrderedDict()
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
         """Add every handler to the application. Order matters: first match wins."""
@@ -88,12 +92,21 @@ class Handlers:
             raise ApplicationHandlerStop
         if update.callback_query is not None:
             await update.callback_query.answer()
-        if update.message is not None or update.channel_post is not None:
+        if (update.message is not None or update.channel_post is not None) and self._tell(chat.id):
             await context.bot.send_message(chat.id, catalog("en")("not_private"))
         command = _command(update)
         if command in PRIVILEGED and update.effective_user is not None:
             await self.access.refused(update.effective_user.id, command, where=f"{chat.type} chat")
         raise ApplicationHandlerStop
+
+    def _tell(self, chat_id: int) -> bool:
+        """Say whether a group or channel still needs telling (remembering the last 10,000)."""
+        if chat_id in self._told:
+            return False
+        self._told[chat_id] = None
+        if len(self._told) > TOLD_LIMIT:
+            self._told.popitem(last=False)
+        return True
 
     async def start(self, update: Update, context: Context) -> None:
         """Begin, or carry on where the participant left off."""

@@ -299,6 +299,8 @@ async def test_journey_group_chats_get_one_line(fake, heard):
     await heard.settle(update_id)
     [message] = fake.chat_messages(-100123)
     assert message.text == "Sorry, I only work in private chats. Please send me a direct message."
+    await heard.settle(fake.send_text(3001, "/help", chat_id=-100123, chat_type="group"))
+    assert len(fake.chat_messages(-100123)) == 1  # told once, not on every message
 
 
 async def test_journey_error_in_a_handler_is_kind(user, monkeypatch, caplog):
