@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -17,12 +18,15 @@ from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
 from bot.reports import report_cli
 from bot.safeguarding import screen_cli
+from bot.safeguarding.screening import PhraseList, PhraseListError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.support import SupportError, load_support, review_warning
 from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
 from conversations.problems import FlowError, Problem
 from storage.repository import FlowVersionConflict
 from storage.sqlite import SQLiteRepository
+
+REVIEW_DAYS = 183  # about six months
 
 
 def parser() -> argparse.ArgumentParser:
@@ -216,7 +220,7 @@ def check(paths: Sequence[str], env_file: str) -> int:
     """Print every problem in the conversation and support files; return 1 if any is an error."""
     settings = load_settings(env_file)
     targets = [Path(p) for p in paths] or [settings.heard_conversations or shipped_flows_dir()]
-    problems: list[Problem] = support_problems(settings)
+    problems: list[Problem] = support_problems(settings) + phrase_problems(settings)
     count = 0
     for target in targets:
         if target.is_dir():
@@ -249,6 +253,33 @@ def support_problems(settings: Settings) -> list[Problem]:
     if warning is None:
         return []
     return [Problem(support.source, 1, None, warning.split(": warning: ", 1)[-1], "warning")]
+
+
+def phrase_problems(settings: Settings) -> list[Problem]:
+    """Return problems in the risk phrase list, with a warning when it is due a review."""
+    try:
+        if settings.heard_risk_phrases is None:
+            phrases = PhraseList.shipped()
+        else:
+            phrases = PhraseList.load(settings.heard_risk_phrases)
+    except PhraseListError as error:
+        return [_located_line(line) for line in error.problems]
+    age = (datetime.now(settings.zone).date() - phrases.reviewed).days
+    if age <= REVIEW_DAYS:
+        return []
+    message = (
+        f"the risk phrases were last reviewed on {phrases.reviewed.isoformat()} by "
+        f"{phrases.reviewed_by}, {age} days ago: ask the safeguarding lead to review them"
+    )
+    return [Problem(str(phrases.source), 1, None, message, "warning")]
+
+
+def _located_line(line: str) -> Problem:
+    """Turn 'file:line: message' into a Problem (line 1 when there is no line)."""
+    found = re.match(r"^(.*?):(\d+): (.*)$", line)
+    if found is None:
+        return Problem("risk phrases", 1, None, line)
+    return Problem(found[1], int(found[2]), None, found[3])
 
 
 def find_flow(name: str, env_file: str) -> LoadedFlow:

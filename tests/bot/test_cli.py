@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -225,3 +226,24 @@ def test_cli_purge_deletes_what_is_past_retention_and_audits_it(tmp_path, capsys
     assert main(["--env-file", os.devnull, "audit"]) == 0
     audit = capsys.readouterr().out
     assert "heard purge: purge older than 365 days: runs 1, answers 1, participants 1" in audit
+
+
+def test_cli_check_reports_a_broken_risk_phrase_file(capsys, monkeypatch, tmp_path):
+    broken = tmp_path / "phrases.yaml"
+    broken.write_text("reviewed: 2026-11-28\n")
+    monkeypatch.setenv("HEARD_RISK_PHRASES", str(broken))
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert f"{broken}:1: error: 'themes' is missing" in out
+
+
+def test_cli_check_warns_when_risk_phrases_are_due_a_review(capsys, monkeypatch, tmp_path):
+    from bot.safeguarding.screening import PhraseList
+
+    shipped = Path(str(PhraseList.shipped().source)).read_text(encoding="utf-8")
+    old = tmp_path / "phrases.yaml"
+    old.write_text(shipped.replace("reviewed: 2026-11-28", "reviewed: 2020-01-01"))
+    monkeypatch.setenv("HEARD_RISK_PHRASES", str(old))
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert "the risk phrases were last reviewed on 2020-01-01" in out
