@@ -27,10 +27,11 @@ MINIMUM_AGE = 18
 def simulate(
     flow: Flow,
     language: str,
-    read: Callable[[str], str] = input,
+    read: Callable[[str], str] | None = None,
     write: Callable[[str], None] = print,
 ) -> int:
     """Run one conversation in the terminal until it ends or the user quits."""
+    read = read or input  # looked up now, so a replaced input() is honoured
     for welcome in intro(flow, language, MINIMUM_AGE):
         _show(welcome, write)
     if read("Type y if you are old enough, anything else if not: ").strip().lower() not in YES:

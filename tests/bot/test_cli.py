@@ -247,3 +247,12 @@ def test_cli_check_warns_when_risk_phrases_are_due_a_review(capsys, monkeypatch,
     code, out, _ = run(capsys, "check")
     assert code == 0
     assert "the risk phrases were last reviewed on 2020-01-01" in out
+
+
+def test_cli_simulate_command_reads_the_terminal(capsys, monkeypatch):
+    typed = iter(["y", "y", "no", "Too far", "/quit"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(typed))
+    code, out, _ = run(capsys, "simulate", SAMPLE)
+    assert code == 0
+    assert "Why not?" in out
+    assert "What one thing would you change?" in out
