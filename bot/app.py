@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 
@@ -128,7 +129,7 @@ async def serve(
         quiet = frozenset(c for c in [settings.heard_safeguarding_chat] if c is not None)
         Handlers(journey, access, rights, quiet).install(app)
         app.add_error_handler(_report_error)
-        await _run(app, settings, journey, access, locks, stop, folder, redelivery_seconds)
+        await _run(app, settings, journey, access, locks, stop, redelivery_seconds)
     finally:
         await repository.close()
 
@@ -140,7 +141,6 @@ async def _run(
     access: Access,
     locks: ChatLocks,
     stop: asyncio.Event,
-    folder: object,
     redelivery_seconds: float,
 ) -> None:
     try:
@@ -159,7 +159,7 @@ async def _run(
             "Heard %s started: database %s, conversations %s",
             heard_version(),
             settings.heard_database,
-            folder or shipped_flows_dir(),
+            settings.heard_conversations or shipped_flows_dir(),
         )
 
         async def redeliver(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -229,7 +229,7 @@ async def redeliver_pending(journey: Journey, locks: ChatLocks) -> None:
             if fresh is None or not fresh.needs_delivery:
                 continue
             try:
-                await journey.redeliver(type(pending)(fresh, pending.chat_id, pending.language))
+                await journey.redeliver(replace(pending, run=fresh))
             except TelegramError as error:
                 log.warning("redelivery failed, will retry: %s", error)
                 return
