@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.dispatch.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
 from conversations.render import STAFF_HOURS
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
@@ -32,6 +33,8 @@ EXPECTED = {
     "HEARD_FLAG_REMINDER_HOURS": "hours before an unreviewed flag is alerted again, like 24",
     "HEARD_RISK_PHRASES": "an existing risk phrases file (.yaml)",
     "HEARD_SUPPORT_FILE": "an existing support lines file (.yaml), like my-support.yaml",
+    "HEARD_QUIET_HOURS": "a local time span like 21:00-09:00, or empty to send at any hour",
+    "HEARD_SEND_RATE": "proactive messages a second, above 0 and up to 1000, like 25",
 }
 
 
@@ -61,6 +64,8 @@ class Settings(BaseSettings):
     heard_staff_hours: str = Field(default=STAFF_HOURS, min_length=3, max_length=120)
     heard_flag_reminder_hours: float = Field(default=24, gt=0, le=24 * 14)
     heard_risk_phrases: Path | None = None
+    heard_quiet_hours: str = DEFAULT_QUIET_HOURS
+    heard_send_rate: float = Field(default=25.0, gt=0, le=1000)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -124,6 +129,12 @@ class Settings(BaseSettings):
             raise ValueError("unknown time zone") from None
         return value
 
+    @field_validator("heard_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        QuietHours.parse(value)  # raises ValueError with what was expected
+        return value.strip()
+
     @field_validator("heard_log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -135,6 +146,11 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """Return the time zone for anything shown or scheduled in local time."""
         return ZoneInfo(self.heard_timezone)
+
+    @property
+    def quiet_hours(self) -> QuietHours | None:
+        """Return the local hours in which nothing proactive is sent (None: send any time)."""
+        return QuietHours.parse(self.heard_quiet_hours)
 
     def require_token(self) -> str:
         """Return the bot token, or raise SettingsError if it is not set."""

@@ -5,6 +5,8 @@ the flow, so a button names exactly one question of one run of one flow version.
 Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n`; age buttons: `v1|a|FLOW|VERSION|y`;
 buttons about the participant themselves: `v1|s|TOPIC|VALUE` (contact, nation, delete);
 a safeguarding reviewer's outcome: `v1|f|FLAG|n` (no action), `…|s` (support sent), `…|e`.
+An invitation (a row of the outbox): `v1|i|ITEM|y` take part, `…|n` not this time, `…|c` carry on.
+A coordinator's action on a round: `v1|r|ROUND|ACTION`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ MAX_BYTES = 64
 # pick, toggle, done, skip, back; after a check-in: keep going (safe), help now, wait (pause).
 Action = Literal["p", "t", "d", "s", "b", "k", "h", "w"]
 ACTIONS: tuple[Action, ...] = ("p", "t", "d", "s", "b", "k", "h", "w")
+# An invitation: take part, not this time, carry on (a reminder to someone part-way through).
+InviteAnswer = Literal["y", "n", "c"]
+INVITE_ANSWERS: tuple[InviteAnswer, ...] = ("y", "n", "c")
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,40 @@ class ExportButton:
         return _checked("|".join([PREFIX, "x", self.flow, self.fmt]))
 
 
-Button = QuestionButton | ConsentButton | AgeButton | ChoiceButton | FlagButton | ExportButton
+@dataclass(frozen=True)
+class InviteButton:
+    """A participant's answer to an invitation or reminder: take part, not this time, carry on."""
+
+    item: int
+    answer: InviteAnswer
+
+    def encode(self) -> str:
+        """Return the callback data for this button."""
+        return _checked("|".join([PREFIX, "i", str(self.item), self.answer]))
+
+
+@dataclass(frozen=True)
+class RoundButton:
+    """A coordinator's action on a round; `action` is a short word such as "close"."""
+
+    round: int
+    action: str
+
+    def encode(self) -> str:
+        """Return the callback data for this button."""
+        return _checked("|".join([PREFIX, "r", str(self.round), self.action]))
+
+
+Button = (
+    QuestionButton
+    | ConsentButton
+    | AgeButton
+    | ChoiceButton
+    | FlagButton
+    | ExportButton
+    | InviteButton
+    | RoundButton
+)
 
 
 def decode(data: str) -> Button | None:
@@ -126,6 +164,12 @@ def decode(data: str) -> Button | None:
             return FlagButton(_count(rest[0]), rest[1])
         if kind == "x" and len(rest) == 2 and rest[1] in ("", "csv", "xlsx", "json"):
             return ExportButton(rest[0], rest[1])
+        if kind == "i" and len(rest) == 2:
+            answer = next((a for a in INVITE_ANSWERS if a == rest[1]), None)
+            if answer is not None:
+                return InviteButton(_count(rest[0]), answer)
+        if kind == "r" and len(rest) == 2 and rest[1].isascii() and rest[1].isalnum():
+            return RoundButton(_count(rest[0]), rest[1])
     except ValueError:
         return None
     return None

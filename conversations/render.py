@@ -128,12 +128,12 @@ def consent_question(flow: FlowModel, language: str) -> Send:
     return Send(_Say(flow, language)(flow.consent.text), buttons)
 
 
-def contact_question(language: str) -> Send:
+def contact_question(language: str, key: str = "contact_question") -> Send:
     """Ask whether the participant wants messages about future rounds."""
     words = catalog(language)
     yes = Button(words("button_contact_yes"), ChoiceButton("contact", "y").encode())
     no = Button(words("button_contact_no"), ChoiceButton("contact", "n").encode())
-    return Send(words("contact_question"), ((yes, no),))
+    return Send(words(key), ((yes, no),))
 
 
 class Renderer:

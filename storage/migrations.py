@@ -139,6 +139,71 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX flags_open ON flags(reviewed_at) WHERE reviewed_at IS NULL",
         ),
     ),
+    (
+        "0005_rounds_and_outbox",
+        (
+            # A consultation round. Coordinators are staff, so the chat progress goes to is kept.
+            """
+            CREATE TABLE rounds (
+                id INTEGER PRIMARY KEY,
+                title TEXT NOT NULL,
+                flow_id TEXT NOT NULL,
+                opens_at TEXT NOT NULL,
+                closes_at TEXT NOT NULL,
+                audience TEXT NOT NULL DEFAULT 'contactable',
+                reminders INTEGER NOT NULL DEFAULT 1 CHECK (reminders BETWEEN 0 AND 2),
+                reminder_days REAL NOT NULL DEFAULT 3 CHECK (reminder_days > 0),
+                invitation TEXT,
+                status TEXT NOT NULL DEFAULT 'scheduled'
+                    CHECK (status IN ('scheduled', 'open', 'closed', 'cancelled')),
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                notify_chat INTEGER,
+                progress_message_id INTEGER,
+                closed_at TEXT,
+                feedback TEXT,
+                feedback_at TEXT,
+                CHECK (closes_at > opens_at)
+            )
+            """,
+            # Every proactive send, due at a time; the key makes each one happen once.
+            """
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                key TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL
+                    CHECK (kind IN ('invitation', 'reminder', 'follow_up', 'closed', 'feedback')),
+                participant_code TEXT NOT NULL REFERENCES participants(code) ON DELETE CASCADE,
+                round_id INTEGER REFERENCES rounds(id),
+                run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+                flow_id TEXT,
+                due_at TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'claimed', 'sent', 'failed', 'skipped')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                lease_until TEXT,
+                recovered INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                sent_at TEXT
+            )
+            """,
+            "CREATE INDEX outbox_due ON outbox(due_at) WHERE status IN ('pending', 'claimed')",
+            "CREATE INDEX outbox_by_round ON outbox(round_id, kind, status)",
+            "CREATE INDEX outbox_by_participant ON outbox(participant_code, status)",
+            """
+            CREATE TABLE declines (
+                outbox_id INTEGER PRIMARY KEY REFERENCES outbox(id) ON DELETE CASCADE,
+                participant_code TEXT NOT NULL REFERENCES participants(code) ON DELETE CASCADE,
+                round_id INTEGER REFERENCES rounds(id),
+                declined_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX declines_by_round ON declines(round_id, participant_code)",
+            # The invitation (outbox row) a run answered, for follow-ups outside any round.
+            "ALTER TABLE runs ADD COLUMN invitation_id INTEGER",
+            "CREATE INDEX runs_by_round ON runs(round_id, participant_code)",
+        ),
+    ),
 ]
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from storage.rounds import RoundStore
+
 ParticipantStatus = Literal["active", "stopped", "unreachable"]
 Role = Literal["coordinator", "staff", "safeguarding"]
 ROLES: tuple[Role, ...] = ("coordinator", "staff", "safeguarding")
@@ -80,6 +82,7 @@ class Run:
     completed_at: datetime | None
     prompt_message_id: int | None
     needs_delivery: bool
+    round_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ class Purged:
     participants: int
 
 
-class Repository(Protocol):
+class Repository(RoundStore, Protocol):
     """Everything Heard stores, as a small async interface."""
 
     async def register_flow(
@@ -182,9 +185,17 @@ class Repository(Protocol):
         """Record consent, creating the participant and identity if they are new."""
 
     async def start_run(
-        self, participant_code: str, flow_id: str, flow_version: int, state: str, now: datetime
+        self,
+        participant_code: str,
+        flow_id: str,
+        flow_version: int,
+        state: str,
+        now: datetime,
+        *,
+        round_id: int | None = None,
+        invitation_id: int | None = None,
     ) -> Run:
-        """Create a run for a participant."""
+        """Create a run for a participant (in a round, or from an invitation, if given)."""
 
     async def latest_run(self, participant_code: str) -> Run | None:
         """Return the participant's most recent run."""

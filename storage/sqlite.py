@@ -25,6 +25,7 @@ from storage.repository import (
     StoredAnswer,
 )
 from storage.sqlite_flags import FlagQueries
+from storage.sqlite_rounds import RoundQueries
 from storage.sqlite_staff import StaffQueries
 
 # Crockford-style letters and digits without the ones people confuse (0/O, 1/I/L, U).
@@ -35,7 +36,7 @@ PARTICIPANT_COLUMNS = (
 )
 RUN_COLUMNS = (
     "id, participant_code, flow_id, flow_version, state, status, started_at, updated_at, "
-    "completed_at, prompt_message_id, needs_delivery"
+    "completed_at, prompt_message_id, needs_delivery, round_id"
 )
 
 
@@ -44,7 +45,7 @@ def new_code() -> str:
     return "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-class SQLiteRepository(StaffQueries, FlagQueries):
+class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
     """Heard's data in one SQLite file."""
 
     @classmethod
@@ -162,14 +163,32 @@ class SQLiteRepository(StaffQueries, FlagQueries):
                     return code
 
     async def start_run(
-        self, participant_code: str, flow_id: str, flow_version: int, state: str, now: datetime
+        self,
+        participant_code: str,
+        flow_id: str,
+        flow_version: int,
+        state: str,
+        now: datetime,
+        *,
+        round_id: int | None = None,
+        invitation_id: int | None = None,
     ) -> Run:
-        """Create a run for a participant."""
+        """Create a run for a participant (in a round, or from an invitation, if given)."""
         async with self._transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO runs (participant_code, flow_id, flow_version, state, status, "
-                "started_at, updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?)",
-                (participant_code, flow_id, flow_version, state, now.isoformat(), now.isoformat()),
+                "started_at, updated_at, round_id, invitation_id) "
+                "VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?)",
+                (
+                    participant_code,
+                    flow_id,
+                    flow_version,
+                    state,
+                    now.isoformat(),
+                    now.isoformat(),
+                    round_id,
+                    invitation_id,
+                ),
             )
             run_id = cursor.lastrowid
         assert run_id is not None
@@ -185,6 +204,7 @@ class SQLiteRepository(StaffQueries, FlagQueries):
             None,
             None,
             False,
+            round_id,
         )
 
     async def latest_run(self, participant_code: str) -> Run | None:
@@ -249,7 +269,7 @@ class SQLiteRepository(StaffQueries, FlagQueries):
             "JOIN identities i ON i.participant_code = p.code "
             "WHERE r.needs_delivery = 1 AND p.status != 'unreachable' ORDER BY r.id"
         )
-        return [Pending(_run(row), int(row[11]), str(row[12])) for row in rows]
+        return [Pending(_run(row), int(row[12]), str(row[13])) for row in rows]
 
     async def set_status(self, participant_code: str, status: ParticipantStatus) -> None:
         """Change whether a participant may be sent messages."""
@@ -395,4 +415,5 @@ def _run(row: Any) -> Run:
         completed_at=datetime.fromisoformat(row[8]) if row[8] else None,
         prompt_message_id=None if row[9] is None else int(row[9]),
         needs_delivery=bool(row[10]),
+        round_id=None if row[11] is None else int(row[11]),
     )

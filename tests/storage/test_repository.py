@@ -156,6 +156,7 @@ async def test_repository_migrations_are_recorded_and_run_once(tmp_path):
         "0002_staff_roles_and_audit",
         "0003_participant_choices",
         "0004_safeguarding_flags",
+        "0005_rounds_and_outbox",
     ]
     assert mode == "wal"
 

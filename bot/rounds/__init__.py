@@ -1,0 +1,1 @@
+"""Consultation rounds: planning them, sending what they promise, and answering replies."""
