@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 
@@ -17,12 +17,17 @@ from bot.access import Access, participant_commands
 from bot.chat_locks import ChatLocks
 from bot.clock import Clock, SystemClock
 from bot.data_rights import DataRights
+from bot.dispatch.pacing import SendPacer
 from bot.exports.telegram import ExportHandlers
 from bot.flows import FlowLibrary
 from bot.handlers import Handlers
 from bot.journey import Journey
 from bot.processor import ChatOrderedProcessor
 from bot.reports.telegram import ReportHandlers
+from bot.rounds.coordinator import CoordinatorHandlers
+from bot.rounds.dispatcher import Dispatcher
+from bot.rounds.messages import OutboxMessages
+from bot.rounds.planner import RoundPlanner
 from bot.safeguarding.review import ReviewHandlers
 from bot.safeguarding.screening import PhraseList, PhraseListError
 from bot.safeguarding.watch import RiskWatch
@@ -37,6 +42,7 @@ from storage.sqlite import SQLiteRepository
 
 log = logging.getLogger("heard")
 REDELIVERY_SECONDS = 30.0
+DISPATCH_SECONDS = 5.0
 PURGE_SECONDS = 24 * 60 * 60.0
 
 
@@ -55,6 +61,9 @@ def heard_version() -> str:
 def build_application(settings: Settings, processor: ChatOrderedProcessor) -> Application:  # type: ignore[type-arg]
     """Build the python-telegram-bot application with our ordering and rate limits."""
     api = settings.telegram_api_url
+    # Every call is held to Telegram's overall limit (more only for a higher HEARD_SEND_RATE);
+    # proactive sends are paced below it by the dispatcher's own pacer.
+    overall = max(30.0, settings.heard_send_rate)
     file_api = api[: -len("/bot")] + "/file/bot" if api.endswith("/bot") else api + "/file"
     return (
         ApplicationBuilder()
@@ -62,7 +71,7 @@ def build_application(settings: Settings, processor: ChatOrderedProcessor) -> Ap
         .base_url(api)
         .base_file_url(file_api)
         .concurrent_updates(processor)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(overall_max_rate=overall, max_retries=3))
         .get_updates_connection_pool_size(4)
         .build()
     )
@@ -75,6 +84,7 @@ async def serve(
     clock: Clock | None = None,
     on_processed: Callable[[object], None] | None = None,
     redelivery_seconds: float = REDELIVERY_SECONDS,
+    dispatch_seconds: float = DISPATCH_SECONDS,
 ) -> None:
     """Run the bot with long polling until `stop` is set."""
     clock = clock or SystemClock()
@@ -120,16 +130,30 @@ async def serve(
             settings.heard_staff_hours,
         )
         access = Access(repository, settings.heard_admins, clock)
+        planner = RoundPlanner(repository, library, clock, settings.zone)
         # Order matters: privileged commands first, then the participant's.
         StaffHandlers(access, journey).install(app)
         ReviewHandlers(access, journey, watch).install(app)
         ExportHandlers(access, journey, settings.heard_database).install(app)
         ReportHandlers(access, journey, settings.heard_database).install(app)
+        CoordinatorHandlers(access, journey, planner).install(app)
         rights = DataRights(repository, library, journey.sender, clock, support)
         quiet = frozenset(c for c in [settings.heard_safeguarding_chat] if c is not None)
         Handlers(journey, access, rights, quiet).install(app)
         app.add_error_handler(_report_error)
-        await _run(app, settings, journey, access, locks, stop, redelivery_seconds)
+        dispatcher = Dispatcher(
+            repository,
+            OutboxMessages(repository, library),
+            sender,
+            locks,
+            clock,
+            settings.zone,
+            settings.quiet_hours,
+            SendPacer(settings.heard_send_rate, per_chat_interval=1.0),
+            dispatch_seconds,
+        )
+        timers = Timers(redelivery_seconds, dispatch_seconds)
+        await _run(app, settings, journey, access, locks, stop, dispatcher, timers)
     finally:
         await repository.close()
 
@@ -141,7 +165,8 @@ async def _run(
     access: Access,
     locks: ChatLocks,
     stop: asyncio.Event,
-    redelivery_seconds: float,
+    dispatcher: Dispatcher,
+    timers: Timers,
 ) -> None:
     try:
         await app.initialize()
@@ -169,7 +194,22 @@ async def _run(
         # Whatever was saved but not shown before a crash goes out now, then on a timer.
         await redeliver_pending(journey, locks)
         assert app.job_queue is not None
-        app.job_queue.run_repeating(redeliver, interval=redelivery_seconds, name="redeliver")
+        app.job_queue.run_repeating(redeliver, interval=timers.redelivery, name="redeliver")
+
+        # No send can be in flight at start-up: claims left by a process that died are free.
+        recovered = await journey.repository.expire_claims(journey.clock.now())
+        if recovered:
+            log.info("%d scheduled send(s) interrupted by a stop will be retried", recovered)
+
+        async def dispatch(context: ContextTypes.DEFAULT_TYPE) -> None:
+            # Each tick schedules the next when it ends, so two never overlap.
+            try:
+                await dispatcher.tick()
+            finally:
+                if not stop.is_set() and app.job_queue is not None:
+                    app.job_queue.run_once(dispatch, when=timers.dispatch, name="dispatch")
+
+        app.job_queue.run_once(dispatch, when=0.0, name="dispatch")
 
         async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
             await purge_expired(journey.repository, settings, journey.clock, "daily job")
@@ -181,6 +221,14 @@ async def _run(
         await app.stop()
     finally:
         await app.shutdown()
+
+
+@dataclass(frozen=True)
+class Timers:
+    """How often the repeating jobs run, in seconds."""
+
+    redelivery: float
+    dispatch: float
 
 
 def _phrases(settings: Settings) -> PhraseList:

@@ -17,6 +17,7 @@ from bot.app import StartupError, purge_expired, serve
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
 from bot.reports import report_cli
+from bot.rounds import rounds_cli
 from bot.safeguarding import screen_cli
 from bot.safeguarding.screening import PhraseList, PhraseListError
 from bot.settings import Settings, SettingsError, load_settings
@@ -84,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     )
     screen_cli.add_parser(sub)
     report_cli.add_parser(sub)
+    rounds_cli.add_parser(sub)
     export = sub.add_parser(
         "export",
         help="export results as CSV, Excel or JSON",
@@ -119,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command == "report":
             return report_cli.run(args, load_settings(args.env_file).heard_database)
+        if args.command == "rounds":
+            return rounds_cli.run(args, load_settings(args.env_file))
         if args.command == "screen":
             return screen_cli.run(args)
         if args.command == "purge":

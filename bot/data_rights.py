@@ -163,7 +163,10 @@ class DataRights:
                 for c in consents
             ],
             "conversations": runs,
-            "scheduled_messages": [],
+            "scheduled_messages": [
+                {"kind": item.kind, "due": item.due_at.isoformat()}
+                for item in await self.repository.waiting_for(participant.code)
+            ],
         }
 
     async def _run(self, run: Run, language: str) -> dict[str, Any]:
@@ -250,7 +253,16 @@ def _readable(data: dict[str, Any], words: Catalog) -> str:
             words("mydata_answer", question=a["question"], answer=a["answer_as_shown"])
             for a in run["answers"]
         ]
-    lines += ["", words("mydata_nothing_scheduled")]
+    scheduled = data["scheduled_messages"]
+    lines += ["", words("mydata_scheduled" if scheduled else "mydata_nothing_scheduled")]
+    lines += [
+        words(
+            "mydata_scheduled_item",
+            kind=words(f"outbox_{item['kind']}"),
+            due=item["due"][:16].replace("T", " "),
+        )
+        for item in scheduled
+    ]
     return "\n".join(lines) + "\n"
 
 

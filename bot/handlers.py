@@ -21,10 +21,12 @@ from telegram.ext import (
 from bot.access import PRIVILEGED, Access
 from bot.data_rights import DataRights
 from bot.journey import Journey, Who
+from bot.rounds.invitations import Invitations
 from conversations.callbacks import (
     AgeButton,
     ChoiceButton,
     ConsentButton,
+    InviteButton,
     QuestionButton,
     decode,
 )
@@ -57,6 +59,7 @@ class Handlers:
         quiet_chats: frozenset[int] = frozenset(),
     ) -> None:
         self.journey = journey
+        self.invitations = Invitations(journey)
         self.access = access
         self.rights = rights
         # Staff chats the bot posts into (the safeguarding chat): it answers nothing there.
@@ -186,8 +189,12 @@ class Handlers:
         message_id = query.message.message_id if query.message else None
         if isinstance(data, AgeButton) and message_id is not None:
             await self.journey.age(person, data, message_id)
+        elif isinstance(data, ConsentButton) and data.item:
+            await self.invitations.consented(person, data, message_id)
         elif isinstance(data, ConsentButton) and message_id is not None:
             await self.journey.consent(person, data, message_id)
+        elif isinstance(data, InviteButton):
+            await self.invitations.answer(person, data, message_id)
         elif isinstance(data, QuestionButton):
             await self.journey.press(person, data)
         elif isinstance(data, ChoiceButton):

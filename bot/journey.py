@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.flows import FlowLibrary
+from bot.safeguarding.screening import Match
 from bot.safeguarding.watch import RiskWatch
 from bot.sender import Sender, Unreachable
 from bot.support import SupportFile, render_support
@@ -86,8 +88,6 @@ class Journey:
         if contact is None:
             await self._introduce(who)
             return
-        if contact.participant.status == "stopped":
-            await self.repository.set_status(contact.participant.code, "active")
         await self.act(who, Show(), contact=contact)
 
     async def age(self, who: Who, button: AgeButton, message_id: int) -> None:
@@ -135,11 +135,29 @@ class Journey:
             now=self.clock.now(),
         )
         await self._send(who.chat_id, [PromptButtons(())], message_id)
+        await self.begin_run(who.chat_id, participant, flow)
+
+    async def begin_run(
+        self,
+        chat_id: int,
+        participant: Participant,
+        flow: Flow,
+        *,
+        round_id: int | None = None,
+        invitation_id: int | None = None,
+    ) -> None:
+        """Start a new run of a flow (in a round, or from an invitation) and ask its first step."""
         state = RunState.start(flow)
         run = await self.repository.start_run(
-            participant.code, flow.id, flow.version, state.model_dump_json(), self.clock.now()
+            participant.code,
+            flow.id,
+            flow.version,
+            state.model_dump_json(),
+            self.clock.now(),
+            round_id=round_id,
+            invitation_id=invitation_id,
         )
-        await self._advance(who.chat_id, participant, flow, run, state, Begin())
+        await self._advance(chat_id, participant, flow, run, state, Begin())
 
     async def press(self, who: Who, button: QuestionButton) -> None:
         """Apply a question button, or say it is stale and show the current question."""
@@ -171,6 +189,8 @@ class Journey:
             await self._introduce(who)
             return
         participant = contact.participant
+        if participant.status != "active":
+            participant = await self._welcome_back(who, participant)
         language = participant.language
         run = await self.repository.latest_run(participant.code)
         flow = await self.flows.version(run.flow_id, run.flow_version) if run else None
@@ -180,6 +200,9 @@ class Journey:
         if isinstance(action, Text) and risk is not None:
             action = Text(action.text, risk=True)
         state = RunState.model_validate_json(run.state)
+        if state.status != "checking" and await self._round_ended(run):
+            await self._after_round(who, participant, run, action, risk)
+            return
         outcome = await self._advance(
             who.chat_id, participant, flow, run, state, action, stale=stale
         )
@@ -194,7 +217,8 @@ class Journey:
             await self._send(who.chat_id, [Send(catalog("en")("stopped"))], None)
             return
         code = contact.participant.code
-        await self.repository.set_status(code, "stopped")
+        # Every proactive message waiting for them is dropped, and none is queued again.
+        await self.repository.stop_participant(code, self.clock.now())
         run = await self.repository.latest_run(code)
         flow = await self.flows.version(run.flow_id, run.flow_version) if run else None
         prompt: int | None = None
@@ -260,15 +284,64 @@ class Journey:
         if stale and not any(isinstance(e, Stale | AlreadyDone) for e in effects):
             effects = (Stale(), *effects)
         changed = outcome.state != state
+        finished = outcome.state.status == "completed" and state.status != "completed"
+        if finished and flow.follow_ups:
+            # Queued first: a follow-up is only sent once its run is stored as finished.
+            await self._queue_follow_ups(participant, flow, run)
         if changed:
             # Durable before visible: the answer is stored before the next question is sent.
             await self._save(run, outcome.state, effects)
         messages = self._renderer(flow, participant, run).render(effects)
-        finished = outcome.state.status == "completed" and state.status != "completed"
         if finished and participant.contact_changed_at is None:
             messages.append(contact_question(language))
         await self._deliver(chat_id, run, messages)
         return outcome
+
+    async def _queue_follow_ups(self, participant: Participant, flow: Flow, run: Run) -> None:
+        now = self.clock.now()
+        await self.repository.queue_follow_ups(
+            participant.code,
+            run.id,
+            run.round_id,
+            [
+                (position, follow_up.flow, now + timedelta(days=follow_up.after_days))
+                for position, follow_up in enumerate(flow.follow_ups)
+            ],
+        )
+
+    async def _welcome_back(self, who: Who, participant: Participant) -> Participant:
+        """Take someone back who had said stop (or blocked the bot); ask before messaging them."""
+        await self.repository.set_status(participant.code, "active")
+        if participant.status == "stopped":
+            question = contact_question(participant.language, "welcome_back")
+            await self._send(who.chat_id, [question], None)
+        return replace(participant, status="active")
+
+    async def _round_ended(self, run: Run) -> bool:
+        """Say whether the run belongs to a round that has closed or been cancelled."""
+        if run.round_id is None:
+            return False
+        found = await self.repository.round(run.round_id)
+        return found is not None and found.status in ("closed", "cancelled")
+
+    async def _after_round(
+        self, who: Who, participant: Participant, run: Run, action: Input, risk: Match | None
+    ) -> None:
+        """Answer someone whose round has closed: nothing more is added, and they are thanked."""
+        if isinstance(action, Text) and risk is not None:
+            # Closed or not, words of risk get support at once and reach a person.
+            await self._urgent_support(who)
+            await self.watch.flag(participant.code, run, None, risk, action.text)
+        found = await self.repository.round(run.round_id) if run.round_id else None
+        title = found.title if found else ""
+        text = catalog(participant.language)("round_closed_reply", title=title)
+        await self._send(who.chat_id, [PromptButtons(()), Send(text)], run.prompt_message_id)
+
+    async def send(
+        self, chat_id: int, messages: Sequence[Outgoing], prompt_id: int | None
+    ) -> None:
+        """Send messages to a chat, editing `prompt_id` where asked; skip unreachable chats."""
+        await self._send(chat_id, messages, prompt_id)
 
     def _renderer(self, flow: Flow, participant: Participant, run: Run) -> Renderer:
         language, nation = participant.language, participant.nation

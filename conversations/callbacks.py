@@ -2,7 +2,8 @@
 
 Question buttons: `v1|q|RUN|VERSION|STEP|ACTION|CHOICE` where STEP and CHOICE are positions in
 the flow, so a button names exactly one question of one run of one flow version.
-Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n`; age buttons: `v1|a|FLOW|VERSION|y`;
+Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n` (then `|ITEM` when answering an
+invitation); age buttons: `v1|a|FLOW|VERSION|y`;
 buttons about the participant themselves: `v1|s|TOPIC|VALUE` (contact, nation, delete);
 a safeguarding reviewer's outcome: `v1|f|FLAG|n` (no action), `…|s` (support sent), `…|e`.
 An invitation (a row of the outbox): `v1|i|ITEM|y` take part, `…|n` not this time, `…|c` carry on.
@@ -48,11 +49,15 @@ class ConsentButton:
     version: int
     consent: int
     agree: bool
+    # The invitation (outbox row) this consent answers, when it came from one; 0 if not.
+    item: int = 0
 
     def encode(self) -> str:
         """Return the callback data for this button."""
         answer = "y" if self.agree else "n"
         parts = [PREFIX, "c", self.flow, str(self.version), str(self.consent), answer]
+        if self.item:
+            parts.append(str(self.item))
         return _checked("|".join(parts))
 
 
@@ -154,8 +159,9 @@ def decode(data: str) -> Button | None:
             return QuestionButton(
                 _count(rest[0]), _count(rest[1]), _count(rest[2]), action, rest[4]
             )
-        if kind == "c" and len(rest) == 4 and rest[3] in ("y", "n"):
-            return ConsentButton(rest[0], _count(rest[1]), _count(rest[2]), rest[3] == "y")
+        if kind == "c" and len(rest) in (4, 5) and rest[3] in ("y", "n"):
+            item = _count(rest[4]) if len(rest) == 5 else 0
+            return ConsentButton(rest[0], _count(rest[1]), _count(rest[2]), rest[3] == "y", item)
         if kind == "a" and len(rest) == 3 and rest[2] in ("y", "n"):
             return AgeButton(rest[0], _count(rest[1]), rest[2] == "y")
         if kind == "s" and len(rest) == 2 and all(part.isascii() for part in rest):

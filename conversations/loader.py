@@ -28,6 +28,8 @@ class LoadedFlow:
     path: str
     content_hash: str
     warnings: tuple[Problem, ...] = ()
+    # The line of each follow-up in the file, for problems found across files.
+    follow_up_lines: tuple[int, ...] = ()
 
 
 def shipped_flows_dir() -> Path:
@@ -37,7 +39,11 @@ def shipped_flows_dir() -> Path:
 
 def content_hash(flow: Flow) -> str:
     """Hash the flow's meaning: comments and layout in the file do not change it."""
-    canonical = json.dumps(flow.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    meaning = flow.model_dump(mode="json")
+    if not meaning["follow_ups"]:
+        # Added after files were first hashed: without follow-ups, a flow keeps its old hash.
+        del meaning["follow_ups"]
+    canonical = json.dumps(meaning, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -83,7 +89,8 @@ def load_flow_text(text: str, name: str) -> LoadedFlow:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise FlowError(problems)
-    return LoadedFlow(flow, name, content_hash(flow), tuple(problems))
+    follow_up_lines = tuple(line_of(lines, ("follow_ups", i)) for i in range(len(flow.follow_ups)))
+    return LoadedFlow(flow, name, content_hash(flow), tuple(problems), follow_up_lines)
 
 
 def load_flow_dir(folder: Path | str) -> tuple[list[LoadedFlow], list[Problem]]:
@@ -108,7 +115,48 @@ def load_flow_dir(folder: Path | str) -> tuple[list[LoadedFlow], list[Problem]]:
                     loaded.path, 1, None, f"the flow id '{loaded.flow.id}' is also used by {other}"
                 )
             )
+    problems.extend(follow_up_problems(flows))
     return flows, problems
+
+
+def follow_up_problems(flows: list[LoadedFlow]) -> list[Problem]:
+    """Check that follow-ups name other conversations in the folder, and never go in a circle."""
+    by_id = {loaded.flow.id: loaded for loaded in flows}
+    problems = []
+    for loaded in flows:
+        for position, follow_up in enumerate(loaded.flow.follow_ups):
+            line = loaded.follow_up_lines[position] if loaded.follow_up_lines else 1
+            if follow_up.flow == loaded.flow.id:
+                message = "follow_ups: a conversation cannot follow itself up"
+            elif follow_up.flow not in by_id:
+                known = ", ".join(sorted(by_id)) or "none"
+                message = (
+                    f"follow_ups: there is no conversation '{follow_up.flow}' in this folder "
+                    f"(there are: {known})"
+                )
+            else:
+                circle = _circle(loaded.flow.id, follow_up.flow, by_id)
+                if circle is None:
+                    continue
+                message = f"follow_ups go round in a circle: {' → '.join(circle)}"
+            problems.append(Problem(loaded.path, line, None, message))
+    return problems
+
+
+def _circle(start: str, first: str, by_id: dict[str, LoadedFlow]) -> list[str] | None:
+    """Return a chain of follow-ups from `start` through `first` back to `start`, if any."""
+    paths = [[start, first]]
+    seen = {first}
+    while paths:
+        path = paths.pop()
+        here = by_id.get(path[-1])
+        for follow_up in here.flow.follow_ups if here else []:
+            if follow_up.flow == start:
+                return [*path, start]
+            if follow_up.flow not in seen:
+                seen.add(follow_up.flow)
+                paths.append([*path, follow_up.flow])
+    return None
 
 
 def _located(

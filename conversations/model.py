@@ -187,6 +187,13 @@ class Consent(Model):
     text: LocalText
 
 
+class FollowUp(Model):
+    """Another conversation offered some days after this one is finished."""
+
+    flow: StepId
+    after_days: float = Field(gt=0, le=366)
+
+
 class Flow(Model):
     """One scripted conversation, as written in its file."""
 
@@ -200,6 +207,7 @@ class Flow(Model):
     sections: list[Section] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1, max_length=500)
     end: LocalText
+    follow_ups: list[FollowUp] = Field(default_factory=list, max_length=5)
 
     _steps_by_id: dict[str, tuple[int, MessageStep | Question]] = PrivateAttr(default_factory=dict)
 

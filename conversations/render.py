@@ -95,32 +95,41 @@ def intro(
     flow: FlowModel, language: str, minimum_age: int, staff_hours: str = STAFF_HOURS
 ) -> list[Send]:
     """Return the welcome, what taking part means, and the age question with buttons."""
-    say = _Say(flow, language)
     words = catalog(language)
-    body = "\n\n".join(
-        [
-            say(flow.title),
-            say(flow.intro.who),
-            say(flow.intro.duration),
-            say(flow.intro.data_use),
-            say(flow.intro.support),
-            words("staff_hours_line", hours=staff_hours),
-        ]
-    )
     buttons = tuple(
         (Button(words(key, age=minimum_age), AgeButton(flow.id, flow.version, ok).encode()),)
         for key, ok in (("button_old_enough", True), ("button_too_young", False))
     )
-    return [Send(body), Send(words("age_question", age=minimum_age), buttons)]
+    question = Send(words("age_question", age=minimum_age), buttons)
+    return [about(flow, language, staff_hours), question]
 
 
-def consent_question(flow: FlowModel, language: str) -> Send:
-    """Return the consent question with its buttons."""
+def about(flow: FlowModel, language: str, staff_hours: str = STAFF_HOURS) -> Send:
+    """Return what taking part in a conversation means, before its consent question."""
+    say = _Say(flow, language)
+    words = catalog(language)
+    return Send(
+        "\n\n".join(
+            [
+                say(flow.title),
+                say(flow.intro.who),
+                say(flow.intro.duration),
+                say(flow.intro.data_use),
+                say(flow.intro.support),
+                words("staff_hours_line", hours=staff_hours),
+            ]
+        )
+    )
+
+
+def consent_question(flow: FlowModel, language: str, item: int = 0) -> Send:
+    """Return the consent question with its buttons (for an invitation, if `item` is given)."""
     words = catalog(language)
     buttons = tuple(
         (
             Button(
-                words(key), ConsentButton(flow.id, flow.version, flow.consent.version, ok).encode()
+                words(key),
+                ConsentButton(flow.id, flow.version, flow.consent.version, ok, item).encode(),
             ),
         )
         for key, ok in (("button_agree", True), ("button_decline", False))

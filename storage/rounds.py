@@ -144,6 +144,9 @@ class RoundStore(Protocol):
     ) -> list[OutboxItem]:
         """Claim due sends (and ones whose claim expired) until the lease ends."""
 
+    async def expire_claims(self, now: datetime) -> int:
+        """End every lease now (at start-up no send can be in flight); count them."""
+
     async def outbox_item(self, item_id: int) -> OutboxItem | None:
         """Return one send with its participant's current state."""
 
@@ -161,6 +164,9 @@ class RoundStore(Protocol):
 
     async def stop_participant(self, participant_code: str, now: datetime) -> int:
         """Stop every proactive message to a participant, now and later; count those dropped."""
+
+    async def waiting_for(self, participant_code: str) -> list[OutboxItem]:
+        """Return the proactive sends still waiting for a participant, soonest first."""
 
     async def decline(self, item_id: int, participant_code: str, now: datetime) -> bool:
         """Record "not this time" for an invitation; False if it was already recorded."""

@@ -220,6 +220,14 @@ class RoundQueries(SQLiteBase):
                 rows = await cursor.fetchall()
         return [_item(row) for row in rows]
 
+    async def expire_claims(self, now: datetime) -> int:
+        """End every lease now (at start-up no send can be in flight); count them."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET lease_until = ? WHERE status = 'claimed'", (stamp(now),)
+            )
+            return cursor.rowcount
+
     async def outbox_item(self, item_id: int) -> OutboxItem | None:
         """Return one send with its participant's current state."""
         row = await self._one(f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE o.id = ?", (item_id,))
@@ -290,6 +298,15 @@ class RoundQueries(SQLiteBase):
             )
             return await _drop_unsent(db, participant_code, "stopped")
 
+    async def waiting_for(self, participant_code: str) -> list[OutboxItem]:
+        """Return the proactive sends still waiting for a participant, soonest first."""
+        rows = await self._all(
+            f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE o.participant_code = ? "
+            f"AND o.status IN {UNSENT} ORDER BY o.due_at, o.id",
+            (participant_code,),
+        )
+        return [_item(row) for row in rows]
+
     async def decline(self, item_id: int, participant_code: str, now: datetime) -> bool:
         """Record "not this time" for an invitation; False if it was already recorded."""
         async with self._transaction() as db:
@@ -352,20 +369,21 @@ class RoundQueries(SQLiteBase):
         """Count eligible, invited, started, completed, declined, stopped and failed."""
         row = await self._one(
             "SELECT "
-            "(SELECT COUNT(*) FROM outbox WHERE round_id = :r AND kind = 'invitation'), "
-            "(SELECT COUNT(*) FROM outbox WHERE round_id = :r AND kind = 'invitation' "
+            "(SELECT COUNT(*) FROM outbox WHERE round_id = ?1 AND kind = 'invitation'), "
+            "(SELECT COUNT(*) FROM outbox WHERE round_id = ?1 AND kind = 'invitation' "
             " AND status = 'sent'), "
-            "(SELECT COUNT(DISTINCT participant_code) FROM runs WHERE round_id = :r), "
-            "(SELECT COUNT(DISTINCT participant_code) FROM runs WHERE round_id = :r "
+            "(SELECT COUNT(DISTINCT participant_code) FROM runs WHERE round_id = ?1), "
+            "(SELECT COUNT(DISTINCT participant_code) FROM runs WHERE round_id = ?1 "
             " AND status = 'completed'), "
-            "(SELECT COUNT(*) FROM declines WHERE round_id = :r), "
+            "(SELECT COUNT(*) FROM declines WHERE round_id = ?1), "
             "(SELECT COUNT(*) FROM outbox o JOIN participants p ON p.code = o.participant_code "
-            " WHERE o.round_id = :r AND o.kind = 'invitation' AND p.status = 'stopped'), "
-            "(SELECT COUNT(*) FROM outbox WHERE round_id = :r AND kind = 'invitation' "
+            " WHERE o.round_id = ?1 AND o.kind = 'invitation' AND p.status = 'stopped'), "
+            "(SELECT COUNT(*) FROM outbox WHERE round_id = ?1 AND kind = 'invitation' "
             " AND status = 'failed'), "
-            "(SELECT COUNT(*) FROM outbox WHERE round_id = :r AND kind = 'invitation' "
+            "(SELECT COUNT(*) FROM outbox WHERE round_id = ?1 AND kind = 'invitation' "
             f" AND status IN {UNSENT})",
-            {"r": round_id},
+            # ?1 is the one argument, used in every count (_one takes a sequence).
+            (round_id,),
         )
         return RoundFigures(*(int(value) for value in row))
 

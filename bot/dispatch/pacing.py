@@ -47,6 +47,11 @@ class SendPacer:
         # When each chat was last sent to, oldest first; only chats still within the interval.
         self._last_sent: OrderedDict[int, float] = OrderedDict()
 
+    @property
+    def rate(self) -> float:
+        """Return the most sends a second this pacer allows overall."""
+        return 1.0 / self._spacing
+
     def __len__(self) -> int:
         """Return how many chats are remembered (at most those sent to within the interval)."""
         return len(self._last_sent)

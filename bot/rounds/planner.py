@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.flows import FlowLibrary
+from bot.rounds.messages import default_invitation
 from bot.rounds.when import WhenError, describe, parse_when
-from conversations.catalog import catalog
 from conversations.model import Flow, text_in
 from storage.repository import Repository
 from storage.rounds import (
@@ -104,7 +104,7 @@ class RoundPlanner:
         words = text.strip().lower()
         if words in ("", "all", "everyone", CONTACTABLE):
             return CONTACTABLE
-        number = words.removeprefix("round").strip().lstrip("#:")
+        number = words.removeprefix("round").strip().lstrip("#:r")
         if not number.isdecimal() or await self.repository.round(int(number)) is None:
             raise PlanError(f"there is no round '{text.strip()}' to take the audience from")
         return took_part_in(int(number))
@@ -121,12 +121,7 @@ class RoundPlanner:
 
     def default_invitation(self, flow: Flow, language: str = "en") -> str:
         """Return the invitation written from the conversation itself."""
-        fallback = flow.default_language
-        return catalog(language)(
-            "invitation_default",
-            title=text_in(flow.title, language, fallback),
-            duration=text_in(flow.intro.duration, language, fallback),
-        )
+        return default_invitation(flow, language)
 
     def _when(self, text: str) -> datetime:
         try:
@@ -223,7 +218,13 @@ class RoundPlanner:
                 f"feedback for round R{round_id} was already sent on "
                 f"{describe(found.feedback_at, self.zone)}"
             )
-        return found, await self.repository.feedback_audience(round_id)
+        reach = await self.repository.feedback_audience(round_id)
+        if reach == 0:
+            raise PlanError(
+                f"nobody would receive it: no one who took part in round R{round_id} "
+                "is still taking messages from us"
+            )
+        return found, reach
 
     def feedback_text(self, text: str) -> str:
         """Return "you said, we did" text fit to send."""
@@ -238,10 +239,9 @@ class RoundPlanner:
 
     async def send_feedback(self, round_id: int, text: str, actor: str) -> int:
         """Queue the feedback to those who took part and want updates; count them."""
+        words = self.feedback_text(text)
         await self.feedback_reach(round_id)
-        count = await self.repository.queue_feedback(
-            round_id, self.feedback_text(text), self.clock.now()
-        )
+        count = await self.repository.queue_feedback(round_id, words, self.clock.now())
         await self.repository.audit(
             actor, "feedback sent", f"R{round_id} to {count} participant(s)", self.clock.now()
         )

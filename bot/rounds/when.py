@@ -7,7 +7,7 @@ local time in the zone given (HEARD_TIMEZONE), correct across clock changes.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 EXPECTED = 'a date and time like 2026-12-01 10:00, or "now", "today 14:00" or "tomorrow 10:00"'
@@ -45,17 +45,16 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
         raise WhenError(f"{text.strip()!r} is not a date and time; expected {EXPECTED}") from None
     if parsed.utcoffset() is None:
         return _local(parsed, zone)
-    return parsed
+    return parsed.astimezone(UTC)
 
 
 def _local(wall: datetime, zone: ZoneInfo) -> datetime:
-    """Attach the zone to a wall-clock time; a time skipped by a clock change moves forward."""
-    local = wall.replace(tzinfo=zone)
-    round_trip = local.astimezone(ZoneInfo("UTC")).astimezone(zone)
-    if round_trip.replace(tzinfo=None) != wall:
-        # The clocks went forward over this time: use the same wall time an hour on.
-        return (wall + timedelta(hours=1)).replace(tzinfo=zone)
-    return local
+    """Return the instant (UTC) a wall-clock time in the zone names.
+
+    A time the clocks skip (spring forward) counts with the offset before the change, so it
+    lands just after it; a time shown twice (autumn) is its first showing.
+    """
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def describe(when: datetime, zone: ZoneInfo) -> str:

@@ -46,6 +46,7 @@ def test_cli_every_command_has_help():
         "screen",
         "export",
         "report",
+        "rounds",
     }
     for name, sub in subparsers.choices.items():
         assert sub.description, name

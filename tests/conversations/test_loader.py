@@ -424,3 +424,71 @@ def test_load_flow_text_error_message_names_file_line_and_step() -> None:
 
     line = line_number(text, "kind: slider")
     assert str(caught.value).startswith(f"flows/feedback.yaml:{line}: step 'mood' error: kind:")
+
+
+def _with_follow_ups(flow_id: str, follow_ups: str) -> str:
+    header = HEADER.replace("id: test", f"id: {flow_id}") + f"follow_ups:\n{follow_ups}"
+    return flow_text(GOOD_STEPS, header)
+
+
+def test_load_flow_dir_checks_follow_ups_across_files(tmp_path: Path) -> None:
+    (tmp_path / "main.yaml").write_text(
+        _with_follow_ups("main", "  - {flow: check-in, after_days: 14}\n"), "utf-8"
+    )
+    (tmp_path / "check-in.yaml").write_text(
+        flow_text(GOOD_STEPS, HEADER.replace("id: test", "id: check-in")), "utf-8"
+    )
+    (tmp_path / "lost.yaml").write_text(
+        _with_follow_ups(
+            "lost", "  - {flow: check-in, after_days: 7}\n  - {flow: nowhere, after_days: 7}\n"
+        ),
+        "utf-8",
+    )
+    (tmp_path / "self.yaml").write_text(
+        _with_follow_ups("self", "  - {flow: self, after_days: 30}\n"), "utf-8"
+    )
+    (tmp_path / "ping.yaml").write_text(
+        _with_follow_ups("ping", "  - {flow: pong, after_days: 1}\n"), "utf-8"
+    )
+    (tmp_path / "pong.yaml").write_text(
+        _with_follow_ups("pong", "  - {flow: ping, after_days: 1}\n"), "utf-8"
+    )
+
+    flows, problems = load_flow_dir(tmp_path)
+
+    assert len(flows) == 6
+    found = sorted((Path(p.file).name, p.line, p.message) for p in problems)
+    follow_line = HEADER.count("\n") + 2
+    assert found == [
+        (
+            "lost.yaml",
+            follow_line + 1,
+            "follow_ups: there is no conversation 'nowhere' in this folder "
+            "(there are: check-in, lost, main, ping, pong, self)",
+        ),
+        ("ping.yaml", follow_line, "follow_ups go round in a circle: ping → pong → ping"),
+        ("pong.yaml", follow_line, "follow_ups go round in a circle: pong → ping → pong"),
+        ("self.yaml", follow_line, "follow_ups: a conversation cannot follow itself up"),
+    ]
+
+
+def test_content_hash_is_unchanged_by_an_empty_follow_up_list() -> None:
+    plain = load_text(flow_text(GOOD_STEPS))
+    listed = load_text(HEADER + "follow_ups: []\nsteps:\n" + GOOD_STEPS)
+    with_one = load_text(
+        HEADER + "follow_ups: [{flow: other, after_days: 3}]\nsteps:\n" + GOOD_STEPS
+    )
+    assert plain.content_hash == listed.content_hash
+    assert with_one.content_hash != plain.content_hash
+
+
+def test_content_hash_of_the_shipped_flow_is_what_deployments_stored() -> None:
+    # Measured with the release before follow-ups existed: a changed hash here would make every
+    # running deployment refuse to start (a changed flow keeping its version number).
+    shipped = load_flow_file(
+        Path(__file__).parent.parent.parent / "conversations/flows/community-mental-health.yaml"
+    )
+    assert shipped.flow.version == 1
+    assert shipped.content_hash == (
+        "35097f6c4b91b202b304b003faab0e95430622c126fd9cc8890f3f6399edc33e"
+    )

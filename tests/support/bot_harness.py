@@ -79,6 +79,7 @@ class InProcessBot:
                 clock=self.clock,
                 on_processed=self._processed,
                 redelivery_seconds=0.5,
+                dispatch_seconds=0.2,
             )
         )
         waiting = server.polls_waiting
