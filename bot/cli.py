@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.app import StartupError, purge_expired, serve
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
+from bot.exports.scope import ScopeError, chosen_scope
 from bot.reports import report_cli
 from bot.rounds import rounds_cli
 from bot.safeguarding import screen_cli
@@ -89,10 +90,12 @@ def parser() -> argparse.ArgumentParser:
     export = sub.add_parser(
         "export",
         help="export results as CSV, Excel or JSON",
-        description="Export every conversation run (or one conversation's) from HEARD_DATABASE. "
-        "People appear only by their code. Equality answers go only into a grouped sheet with "
-        "small numbers hidden, unless --linked-equality is given (audited).",
+        description="Export every conversation run, one round's (--round) or one conversation's "
+        "(--flow) from HEARD_DATABASE. People appear only by their code. Equality answers go "
+        "only into a grouped sheet with small numbers hidden, unless --linked-equality is given "
+        "(audited).",
     )
+    export.add_argument("--round", default=None, metavar="ID", help="only this round (3 or R3)")
     export.add_argument("--flow", default=None, metavar="ID", help="only this conversation")
     export.add_argument("--format", required=True, choices=FORMATS, help="csv, xlsx or json")
     export.add_argument("--output", required=True, type=Path, metavar="PATH", help="file to write")
@@ -117,10 +120,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             settings = load_settings(args.env_file)
             return asyncio.run(
-                run_export(settings, args.format, args.output, args.flow, args.linked_equality)
+                run_export(
+                    settings,
+                    args.format,
+                    args.output,
+                    args.flow,
+                    args.linked_equality,
+                    round=args.round,
+                )
             )
         if args.command == "report":
-            return report_cli.run(args, load_settings(args.env_file).heard_database)
+            return report_cli.run(args, load_settings(args.env_file))
         if args.command == "rounds":
             return rounds_cli.run(args, load_settings(args.env_file))
         if args.command == "screen":
@@ -135,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flow = find_flow(args.flow, args.env_file).flow
             return simulate(flow, args.language or flow.default_language)
         return run(load_settings(args.env_file))
-    except (SettingsError, StartupError, FlowVersionConflict) as error:
+    except (SettingsError, StartupError, FlowVersionConflict, ScopeError) as error:
         print(f"heard: {error}", file=sys.stderr)
         return 2
     except FlowError as error:
@@ -193,13 +203,27 @@ async def purge(settings: Settings, dry_run: bool) -> int:
 
 
 async def run_export(
-    settings: Settings, fmt: Format, output: Path, flow_id: str | None, linked: bool
+    settings: Settings,
+    fmt: Format,
+    output: Path,
+    flow_id: str | None,
+    linked: bool,
+    *,
+    round: str | None = None,
 ) -> int:
-    """Export results to a file, audit it, and say what was written."""
+    """Export a round's, a conversation's or all results to a file; audit it; say what it wrote."""
     repository = await existing_database(settings)
     try:
-        summary = await export(settings.heard_database, output, fmt, flow_id, linked)
-        detail = f"{fmt} of {flow_id or 'all conversations'}: {summary.runs} runs"
+        scope = await chosen_scope(settings.heard_database, round, flow_id)
+        summary = await export(
+            settings.heard_database,
+            output,
+            fmt,
+            scope.flow_id,
+            linked,
+            round_id=scope.round_id,
+        )
+        detail = f"{fmt} of {scope.label}: {summary.runs} runs"
         action = "export with linked equality answers" if linked else "export"
         await repository.audit("heard export", action, detail, SystemClock().now())
     finally:

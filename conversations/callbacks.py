@@ -6,6 +6,8 @@ Consent buttons: `v1|c|FLOW|VERSION|CONSENT|y` or `…|n` (then `|ITEM` when ans
 invitation); age buttons: `v1|a|FLOW|VERSION|y`;
 buttons about the participant themselves: `v1|s|TOPIC|VALUE` (contact, nation, delete);
 a safeguarding reviewer's outcome: `v1|f|FLAG|n` (no action), `…|s` (support sent), `…|e`.
+An export: `v1|x|SCOPE|FORMAT`, SCOPE a conversation id, `R3` for round 3 or `*` for everything
+(flow ids are lower-case, so a round never reads as one), FORMAT empty until it is chosen.
 An invitation (a row of the outbox): `v1|i|ITEM|y` take part, `…|n` not this time, `…|c` carry on.
 A coordinator's action on a round: `v1|r|ROUND|ACTION`.
 """
@@ -101,14 +103,17 @@ class FlagButton:
 
 @dataclass(frozen=True)
 class ExportButton:
-    """A staff member's choice of what to export ("*": everything) and, then, the format."""
+    """A staff member's choice of what to export and, then, the format.
 
-    flow: str
+    The scope is a conversation id, "R3" for round 3, or "*" for everything.
+    """
+
+    scope: str
     fmt: str = ""
 
     def encode(self) -> str:
         """Return the callback data for this button."""
-        return _checked("|".join([PREFIX, "x", self.flow, self.fmt]))
+        return _checked("|".join([PREFIX, "x", self.scope, self.fmt]))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.round_figures import ROUND_FIGURES_SQL, round_figures_from
 from storage.rounds import (
     CONTACTABLE,
     NewRound,
@@ -367,25 +368,8 @@ class RoundQueries(SQLiteBase):
 
     async def round_figures(self, round_id: int) -> RoundFigures:
         """Count eligible, invited, started, completed, declined, stopped and failed."""
-        row = await self._one(
-            "SELECT "
-            "(SELECT COUNT(*) FROM outbox WHERE round_id = ?1 AND kind = 'invitation'), "
-            "(SELECT COUNT(*) FROM outbox WHERE round_id = ?1 AND kind = 'invitation' "
-            " AND status = 'sent'), "
-            "(SELECT COUNT(DISTINCT participant_code) FROM runs WHERE round_id = ?1), "
-            "(SELECT COUNT(DISTINCT participant_code) FROM runs WHERE round_id = ?1 "
-            " AND status = 'completed'), "
-            "(SELECT COUNT(*) FROM declines WHERE round_id = ?1), "
-            "(SELECT COUNT(*) FROM outbox o JOIN participants p ON p.code = o.participant_code "
-            " WHERE o.round_id = ?1 AND o.kind = 'invitation' AND p.status = 'stopped'), "
-            "(SELECT COUNT(*) FROM outbox WHERE round_id = ?1 AND kind = 'invitation' "
-            " AND status = 'failed'), "
-            "(SELECT COUNT(*) FROM outbox WHERE round_id = ?1 AND kind = 'invitation' "
-            f" AND status IN {UNSENT})",
-            # ?1 is the one argument, used in every count (_one takes a sequence).
-            (round_id,),
-        )
-        return RoundFigures(*(int(value) for value in row))
+        row = await self._one(ROUND_FIGURES_SQL, (round_id,))
+        return round_figures_from(row)
 
     async def send_tally(self, round_id: int, kind: OutboxKind) -> SendTally:
         """Count one kind of send for a round by how it went."""

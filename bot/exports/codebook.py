@@ -116,6 +116,13 @@ class Codebook:
         return json.dumps(value, ensure_ascii=False)
 
 
+def option_id(value: Any) -> str:
+    """Return an answer as its option id: yes/no as 'true'/'false', scale points as digits."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _entry(flow: Flow, step: Question) -> Entry:
     language = flow.default_language
     options: tuple[tuple[str, str], ...] = ()

@@ -18,7 +18,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.exports.codebook import Codebook, Entry, safe
 from conversations.loader import flow_from_json
-from storage.export import ExportRun, flow_definitions, stream_runs
+from storage.export import ExportRun, export_round_figures, flow_definitions, stream_runs
+from storage.rounds import RoundFigures
 
 Format = Literal["csv", "xlsx", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
@@ -42,8 +43,13 @@ async def export(
     flow_id: str | None = None,
     linked_equality: bool = False,
     progress: Callable[[int], Any] | None = None,
+    *,
+    round_id: int | None = None,
 ) -> ExportSummary:
-    """Export every run (of one conversation, or all) to a file; return what was written."""
+    """Export every run (of one round, one conversation, or all) to a file; say what was written.
+
+    For a round, pass its conversation as `flow_id` too: the questions are that conversation's.
+    """
     flows = [
         flow_from_json(definition)
         for found_id, _, definition in await flow_definitions(database)
@@ -53,8 +59,10 @@ async def export(
     writer = {"csv": _CsvWriter, "xlsx": _XlsxWriter, "json": _JsonWriter}[fmt](
         output, codebook, linked_equality
     )
+    if round_id is not None:
+        writer.round = await export_round_figures(database, round_id)
     runs = answers = 0
-    async for run in stream_runs(database, flow_id):
+    async for run in stream_runs(database, flow_id, round_id=round_id):
         writer.add(run)
         runs += 1
         answers += len(run.answers)
@@ -70,6 +78,7 @@ class _Writer:
         self.codebook = codebook
         self.linked = linked
         self.hidden = {e.step_id for e in codebook.entries if e.equality and not linked}
+        self.round: RoundFigures | None = None  # a round's figures, for its Summary
 
     def add(self, run: ExportRun) -> None:
         raise NotImplementedError
@@ -229,6 +238,9 @@ class _XlsxWriter(_Writer):
             summary.append([status, self.statuses.get(status, 0)])
         done = self.statuses.get("completed", 0)
         summary.append(["completion rate", f"{done / total:.0%}" if total else "n/a"])
+        if self.round is not None:
+            for measure in ("eligible", "invited", "declined", "stopped", "failed"):
+                summary.append([f"round: {measure}", getattr(self.round, measure)])
         if self.hidden:
             grouped = self._sheet("Equality", ["question", "answer", "count"], 24)
             for (step_id, shown), count in sorted(self.equality.items()):

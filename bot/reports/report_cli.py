@@ -5,12 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 from bot.clock import SystemClock
+from bot.exports.scope import ScopeError, chosen_scope
 from bot.reports.charts import report_charts
-from bot.reports.figures import Report, gather, headline_lines
+from bot.reports.figures import (
+    EQUALITY_HEADING,
+    EQUALITY_KEY,
+    NO_ANSWER_LABEL,
+    Report,
+    gather,
+    headline_lines,
+    title,
+    untallied_note,
+)
+from bot.settings import Settings
 from storage.sqlite import SQLiteRepository
 
 
@@ -20,30 +32,53 @@ def add_parser(sub: Any) -> None:
         "report",
         help="write charts and a Markdown summary of the results",
         description="Write summary.md, one PNG chart per choice, scale and yes/no question and "
-        "one of conversations started per day into a folder, from HEARD_DATABASE. Equality "
-        "questions are not charted.",
+        "one of conversations started per day (in HEARD_TIMEZONE) into a folder, from "
+        "HEARD_DATABASE: for one round (--round), one conversation (--flow) or everything. "
+        "Equality questions are never charted; completion by their answers is counted with "
+        "numbers under 5 held back.",
     )
+    report.add_argument("--round", default=None, metavar="ID", help="only this round (3 or R3)")
     report.add_argument("--flow", default=None, metavar="ID", help="only this conversation")
     report.add_argument(
         "--output", required=True, type=Path, metavar="DIR", help="folder to write (created)"
     )
 
 
-def run(args: argparse.Namespace, database: Path) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run `heard report` with parsed arguments."""
-    return asyncio.run(run_report(database, args.flow, args.output))
+    return asyncio.run(
+        run_report(
+            settings.heard_database,
+            args.output,
+            settings.zone,
+            flow_id=args.flow,
+            round=args.round,
+        )
+    )
 
 
-async def run_report(database: Path, flow_id: str | None, output: Path) -> int:
+async def run_report(
+    database: Path,
+    output: Path,
+    zone: tzinfo,
+    *,
+    flow_id: str | None = None,
+    round: str | None = None,
+) -> int:
     """Write the report into a folder, audit it, and say what was written."""
     if not await asyncio.to_thread(database.exists):
         print(f"heard: HEARD_DATABASE: there is no database at {database}", file=sys.stderr)
         return 2
-    report = await gather(database, flow_id)
+    try:
+        scope = await chosen_scope(database, round, flow_id)
+    except ScopeError as error:
+        print(f"heard: {error}", file=sys.stderr)
+        return 2
+    report = await gather(database, scope, zone)
     charts = await asyncio.to_thread(write_report, report, output)
     repository = await SQLiteRepository.open(database)
     try:
-        detail = f"{flow_id or 'all conversations'}: {report.started} runs, {len(charts)} charts"
+        detail = f"{scope.label}: {report.started} runs, {len(charts)} charts"
         await repository.audit("heard report", "report", detail, SystemClock().now())
     finally:
         await repository.close()
@@ -64,19 +99,32 @@ def write_report(report: Report, output: Path) -> list[tuple[str, bytes]]:
 def summary_markdown(report: Report, charts: list[tuple[str, bytes]]) -> str:
     """Return the report as Markdown: the headline figures, then each chart under its question."""
     names = {name for name, _ in charts}
-    lines = [f"# Heard report: {report.flow_id or 'all conversations'}", ""]
+    lines = [f"# Heard report: {_plain(title(report))}", ""]
     lines += [f"- {line}" for line in headline_lines(report)]
     if "over-time" in names:
         lines += ["", "![Conversations started per day](over-time.png)"]
+    lines += _equality_markdown(report)
     for question in report.charted():
         entry = question.entry
         lines += ["", f"## {_plain(entry.text)}", ""]
         lines += [f"n = {question.answered} answered, {question.skipped} skipped", ""]
         lines += [f"![{_plain(entry.text)}](q-{entry.step_id}.png)"]
-    if report.equality:
-        names_list = ", ".join(f"`{entry.step_id}`" for entry in report.equality)
-        lines += ["", f"Equality questions are not counted or charted in reports: {names_list}."]
+    lines += untallied_note(report)
     return "\n".join(lines) + "\n"
+
+
+def _equality_markdown(report: Report) -> list[str]:
+    """Return completion by each equality answer as tables, small counts held back."""
+    if not report.equality or not report.started:
+        return []
+    lines = ["", f"## {EQUALITY_HEADING}", "", _plain(EQUALITY_KEY)]
+    for tally in report.equality:
+        lines += ["", f"### {_plain(tally.entry.text)}", ""]
+        lines += ["| answer | completed | not completed | completion rate |", "|---|---|---|---|"]
+        for row in tally.rows(NO_ANSWER_LABEL):
+            cells = [_plain(row.label), row.completed, row.not_completed, row.rate or ""]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return lines
 
 
 def _plain(text: str) -> str:

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -257,3 +258,78 @@ def test_cli_simulate_command_reads_the_terminal(capsys, monkeypatch):
     assert code == 0
     assert "Why not?" in out
     assert "What one thing would you change?" in out
+
+
+@pytest.fixture
+def round_database(tmp_path, monkeypatch):
+    from tests.bot.exports.test_export import make_round_database
+
+    database = tmp_path / "heard.db"
+    round_id, codes = asyncio.run(make_round_database(database))
+    monkeypatch.setenv("HEARD_DATABASE", str(database))
+    return database, round_id, codes
+
+
+@pytest.mark.parametrize("typed", ["R1", "1", "r1"])
+def test_cli_export_of_one_round(capsys, tmp_path, round_database, typed):
+    _, round_id, codes = round_database
+    assert round_id == 1
+    out = tmp_path / "heard-r1.json"
+    code, printed, _ = run(
+        capsys, "export", "--round", typed, "--format", "json", "--output", str(out)
+    )
+    assert code == 0
+    assert printed == f"wrote 2 conversation run(s), 4 answer(s) to {out}\n"
+    runs = json.loads(out.read_text(encoding="utf-8"))
+    assert [(r["participant"], r["round"]) for r in runs] == [(codes[0], 1), (codes[1], 1)]
+    code, printed, _ = run(capsys, "audit")
+    assert "heard export: export json of R1 Winter check-in: 2 runs" in printed
+
+
+@pytest.mark.parametrize("command", ["export", "report"])
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--round", "R9"], "heard: there is no round R9\n"),
+        (
+            ["--round", "R1", "--flow", "sample"],
+            "heard: --round and --flow cannot be used together: choose one\n",
+        ),
+        (
+            ["--round", "last"],
+            "heard: --round: 'last' is not a round; expected a number like 3 (or R3)\n",
+        ),
+    ],
+)
+def test_cli_round_mistakes_are_one_line(capsys, tmp_path, round_database, command, args, error):
+    out = tmp_path / "out"
+    more = ["--format", "csv"] if command == "export" else []
+    code, printed, err = run(capsys, command, *args, *more, "--output", str(out))
+    assert (code, printed, err) == (2, "", error)
+    assert not out.exists()
+
+
+def test_cli_report_of_one_round(capsys, tmp_path, round_database):
+    out = tmp_path / "report"
+    code, printed, _ = run(capsys, "report", "--round", "R1", "--output", str(out))
+    assert code == 0
+    assert printed == f"wrote summary.md and 3 chart(s) to {out}\n"
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("# Heard report: R1 Winter check-in (drop-in-clinic)\n\n")
+    assert "- Eligible: 5\n- Invited: 4\n" in summary
+    assert "- Declined: 1\n- Stopped: 1\n" in summary
+
+
+@pytest.mark.parametrize(("zone", "day"), [("Europe/London", "2026-07-11"), ("UTC", "2026-07-10")])
+def test_cli_report_counts_days_in_heard_timezone(capsys, tmp_path, monkeypatch, zone, day):
+    from tests.bot.reports.test_figures import clinic_runs
+
+    database = tmp_path / "heard.db"
+    late = datetime(2026, 7, 10, 23, 30, tzinfo=UTC)  # 00:30 the next day in London (BST)
+    asyncio.run(clinic_runs(database, [(late, "completed", None)]))
+    monkeypatch.setenv("HEARD_DATABASE", str(database))
+    monkeypatch.setenv("HEARD_TIMEZONE", zone)
+    out = tmp_path / "report"
+    assert run(capsys, "report", "--output", str(out))[0] == 0
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert f"- First started: {day}; latest: {day}\n" in summary

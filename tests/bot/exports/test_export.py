@@ -12,14 +12,20 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.exports.export import export
+from bot.exports.scope import Scope, token_round, typed_round
 from conversations.loader import flow_to_json, load_flow_file
+from storage.export import ExportRound, export_rounds, stream_runs
 from storage.repository import ConsentGiven
+from storage.rounds import NewRound
 from storage.sqlite import SQLiteRepository
 from tests.support.bot_harness import SAMPLE_FLOWS
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 USER_IDS = [987654321 + i for i in range(7)]
+ROUND_USER_IDS = [876543219 + i for i in range(5)]
 WELSH = "Roedd y staff yn garedig iawn 💚 — diolch"
+ROUND_TITLE = "Winter check-in"
 
 
 @pytest.fixture
@@ -67,6 +73,60 @@ async def make_database(path):
         status = "completed" if i < 5 else "active"
         await repository.save(run.id, "{}", status, answers[i % 3], NOW + timedelta(minutes=i))
     await repository.close()
+
+
+async def make_round_database(path):
+    """Add to make_database: round 1 of the clinic conversation, and a sample run outside it.
+
+    Five people are eligible; four invitations are sent and one fails. One person completes,
+    one is part-way, one says "not this time" and one says /stop. Round 2 is scheduled.
+    """
+    await make_database(path)
+    sample = load_flow_file(SAMPLE_FLOWS / "sample.yaml")
+    repository = await SQLiteRepository.open(path)
+    await repository.register_flow(
+        "sample", 1, sample.content_hash, flow_to_json(sample.flow), NOW
+    )
+    codes = []
+    for user_id in ROUND_USER_IDS:
+        consent = ConsentGiven("drop-in-clinic", 1, 1)
+        who = await repository.enrol(
+            user_id=user_id, chat_id=user_id, language="en", consent=consent, now=NOW
+        )
+        await repository.set_contact(who.code, True, NOW)
+        codes.append(who.code)
+    made = await repository.create_round(
+        NewRound(ROUND_TITLE, "drop-in-clinic", NOW, NOW + timedelta(days=14), "cli"), NOW
+    )
+    await repository.open_due_rounds(NOW)
+    items = {i.participant_code: i for i in await repository.claim_due(NOW, NOW + HOUR, 10)}
+    for code in codes[:4]:
+        await repository.mark_sent(items[code].id, NOW)
+    await repository.give_up(items[codes[4]].id, "failed", "network")
+    done = await repository.start_run(codes[0], "drop-in-clinic", 1, "{}", NOW, round_id=made.id)
+    answers = [("visited", "true"), ("rating", "5"), ("age", '"under-25"')]
+    await repository.save(done.id, "{}", "completed", answers, NOW + timedelta(minutes=30))
+    part_way = await repository.start_run(
+        codes[1], "drop-in-clinic", 1, "{}", NOW, round_id=made.id
+    )
+    await repository.save(part_way.id, "{}", "active", [("visited", "false")], NOW)
+    await repository.decline(items[codes[2]].id, codes[2], NOW)
+    await repository.stop_participant(codes[3], NOW)
+    outside = await repository.start_run(codes[4], "sample", 1, "{}", NOW)
+    await repository.save(outside.id, "{}", "completed", [("used", "true")], NOW)
+    later = NOW + timedelta(days=30)
+    await repository.create_round(
+        NewRound("Spring", "drop-in-clinic", later, later + timedelta(days=14), "cli"), NOW
+    )
+    await repository.close()
+    return made.id, codes
+
+
+@pytest.fixture
+async def round_database(tmp_path):
+    path = tmp_path / "heard.db"
+    round_id, codes = await make_round_database(path)
+    return path, round_id, codes
 
 
 async def test_export_csv_is_the_responses_sheet_with_a_bom(database, tmp_path):
@@ -128,16 +188,142 @@ async def test_export_xlsx_sheets_read_back_cell_by_cell(database, tmp_path):
     assert book["Responses"].freeze_panes == "A2"
 
 
-async def test_export_xlsx_bytes_hold_no_telegram_id(database, tmp_path):
+@pytest.mark.parametrize("in_round", [False, True], ids=["everything", "round"])
+async def test_export_xlsx_bytes_hold_no_telegram_id(round_database, tmp_path, in_round):
+    database, round_id, _ = round_database
     out = tmp_path / "r.xlsx"
-    await export(database, out, "xlsx", linked_equality=True)
+    scope = {"flow_id": "drop-in-clinic", "round_id": round_id} if in_round else {}
+    summary = await export(database, out, "xlsx", linked_equality=True, **scope)
+    assert summary.runs == (2 if in_round else 10)
     with zipfile.ZipFile(out) as archive:
         content = b"".join(archive.read(name) for name in archive.namelist())
-    for user_id in USER_IDS:
+    assert b"P-" in content  # the scan reads the sheets' text: codes are there, ids are not
+    for user_id in USER_IDS + ROUND_USER_IDS:
         assert str(user_id).encode() not in content
     book = load_workbook(out)
     assert "Equality" not in book.sheetnames
     assert any(str(h).startswith("age") for h in next(book["Responses"].values))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+async def test_export_text_formats_hold_no_telegram_id(round_database, tmp_path, fmt):
+    database, round_id, _ = round_database
+    for scope in ({}, {"flow_id": "drop-in-clinic", "round_id": round_id}):
+        out = tmp_path / f"r.{fmt}"
+        await export(database, out, fmt, linked_equality=True, **scope)
+        content = out.read_bytes()
+        assert b"P-" in content
+        for user_id in USER_IDS + ROUND_USER_IDS:
+            assert str(user_id).encode() not in content
+
+
+async def test_export_of_a_round_holds_only_its_runs(round_database, tmp_path):
+    database, round_id, codes = round_database
+    out = tmp_path / "round.json"
+    summary = await export(database, out, "json", "drop-in-clinic", round_id=round_id)
+    runs = json.loads(out.read_text(encoding="utf-8"))
+    assert (summary.runs, summary.answers) == (2, 4)
+    assert [(r["participant"], r["round"], r["status"]) for r in runs] == [
+        (codes[0], round_id, "completed"),
+        (codes[1], round_id, "active"),
+    ]
+    assert {a["question"]: a["shown"] for a in runs[0]["answers"]} == {
+        "visited": "Yes",
+        "rating": 5,
+    }
+
+
+async def test_export_of_a_round_has_its_conversations_questions_only(round_database, tmp_path):
+    database, round_id, codes = round_database
+    everything = tmp_path / "all.csv"
+    await export(database, everything, "csv")
+    header = next(csv.reader(everything.read_text(encoding="utf-8-sig").splitlines()))
+    assert "used" in header  # the sample conversation's question, outside the round
+    out = tmp_path / "round.csv"
+    await export(database, out, "csv", "drop-in-clinic", round_id=round_id)
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert "used" not in rows[0]
+    assert "visited" in rows[0]
+    assert [(row[0], row[2]) for row in rows[1:]] == [(codes[0], "1"), (codes[1], "1")]
+
+
+async def test_export_xlsx_of_a_round_sums_up_its_invitations(round_database, tmp_path):
+    database, round_id, _ = round_database
+    out = tmp_path / "round.xlsx"
+    await export(database, out, "xlsx", "drop-in-clinic", round_id=round_id)
+    book = load_workbook(out)
+    responses = list(book["Responses"].values)
+    assert len(responses) == 3
+    assert {row[2] for row in responses[1:]} == {round_id}
+    summary: dict = {row[0]: row[1] for row in list(book["Summary"].values)[1:]}
+    assert summary["conversations"] == 2
+    assert summary["completed"] == 1
+    assert summary["round: eligible"] == 5
+    assert summary["round: invited"] == 4
+    assert summary["round: declined"] == 1
+    assert summary["round: stopped"] == 1
+    assert summary["round: failed"] == 1
+    equality = {(q, a): n for q, a, n in list(book["Equality"].values)[1:]}
+    assert equality == {("age", "Under 25"): "<5"}
+
+
+async def test_stream_runs_filters_by_round_and_conversation(round_database):
+    database, round_id, codes = round_database
+    in_round = [run async for run in stream_runs(database, round_id=round_id)]
+    assert [(run.participant_code, run.round_id) for run in in_round] == [
+        (codes[0], round_id),
+        (codes[1], round_id),
+    ]
+    assert [run async for run in stream_runs(database, "sample", round_id=round_id)] == []
+    clinic = [run async for run in stream_runs(database, "drop-in-clinic")]
+    assert len(clinic) == 9
+    assert [run async for run in stream_runs(database, round_id=round_id + 5)] == []
+
+
+async def test_export_rounds_lists_opened_rounds_newest_first(round_database, tmp_path):
+    database, round_id, _ = round_database
+    # Round 2 is only scheduled: nothing to export yet.
+    assert await export_rounds(database, 10) == [
+        ExportRound(round_id, ROUND_TITLE, "drop-in-clinic", "open")
+    ]
+    assert await export_rounds(database, 0) == []
+
+
+def test_scope_names_rounds_conversations_and_everything():
+    winter = Scope.of_round(ExportRound(3, ROUND_TITLE, "drop-in-clinic", "closed"))
+    day = NOW.date()
+    assert (winter.token, winter.label, winter.round_id) == ("R3", "R3 Winter check-in", 3)
+    assert winter.flow_id == "drop-in-clinic"
+    assert winter.file_name(day, "xlsx") == "heard-r3-2026-05-04.xlsx"
+    assert Scope("sample").file_name(day, "csv") == "heard-sample-2026-05-04.csv"
+    assert Scope().file_name(day, "json") == "heard-all-2026-05-04.json"
+    assert (Scope().token, Scope().label, Scope("sample").token) == (
+        "*",
+        "all conversations",
+        "sample",
+    )
+
+
+def test_scope_reads_round_numbers():
+    assert [typed_round(t) for t in ("3", "R3", "r3", "#3", "R0", "sample", "R3x", "")] == [
+        3,
+        3,
+        3,
+        3,
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert [token_round(t) for t in ("R3", "R12", "r3", "3", "*", "R", "R1" + "0" * 12)] == [
+        3,
+        12,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
 
 
 async def test_export_json_runs_with_answers(database, tmp_path):
