@@ -135,7 +135,7 @@ async def serve(
         StaffHandlers(access, journey).install(app)
         ReviewHandlers(access, journey, watch).install(app)
         ExportHandlers(access, journey, settings.heard_database).install(app)
-        ReportHandlers(access, journey, settings.heard_database).install(app)
+        ReportHandlers(access, journey, settings.heard_database, settings.zone).install(app)
         CoordinatorHandlers(access, journey, planner).install(app)
         rights = DataRights(repository, library, journey.sender, clock, support)
         quiet = frozenset(c for c in [settings.heard_safeguarding_chat] if c is not None)
@@ -202,12 +202,15 @@ async def _run(
             log.info("%d scheduled send(s) interrupted by a stop will be retried", recovered)
 
         async def dispatch(context: ContextTypes.DEFAULT_TYPE) -> None:
-            # Each tick schedules the next when it ends, so two never overlap.
+            # Each tick schedules the next when it ends, so two never overlap; straight away
+            # while sends are still due, else after the interval.
+            more = False
             try:
-                await dispatcher.tick()
+                more = await dispatcher.tick()
             finally:
                 if not stop.is_set() and app.job_queue is not None:
-                    app.job_queue.run_once(dispatch, when=timers.dispatch, name="dispatch")
+                    wait = 0.0 if more else timers.dispatch
+                    app.job_queue.run_once(dispatch, when=wait, name="dispatch")
 
         app.job_queue.run_once(dispatch, when=0.0, name="dispatch")
 

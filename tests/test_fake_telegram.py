@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -398,6 +399,58 @@ async def test_fail_next_counts_its_times(server: FakeTelegram, bot: Bot, chat: 
 
     assert (await bot.send_message(chat, "hello")).text == "hello"
     assert [c.ok for c in server.calls_of("sendMessage")] == [False, False, True]
+
+
+async def test_send_limit_answers_429_above_the_rate_then_recovers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    async with (
+        FakeTelegram(send_limit_per_second=3) as server,
+        Bot(server.token, base_url=server.base_url) as client,
+    ):
+        for user in (7, 8, 9):
+            server.add_private_chat(user)
+        await client.send_message(7, "Would you like to take part?")
+        # Half a second later, two more fill the window of three sends a second.
+        await asyncio.sleep(0.5)
+        for user in (8, 9):
+            await client.send_message(user, "Would you like to take part?")
+        await client.get_me()  # only sends count
+
+        with pytest.raises(RetryAfter) as caught:
+            await client.send_message(7, "Would you like to take part?")
+        assert caught.value.retry_after == dtm.timedelta(seconds=1)
+
+        # The window slides: once the first send is a second old, one more may go, not two.
+        first = server.calls_of("sendMessage")[0].at
+        await asyncio.sleep(max(0.0, first + 1.05 - time.monotonic()))
+        assert (await client.send_message(7, "Still there?")).text == "Still there?"
+        with pytest.raises(RetryAfter):
+            await client.send_message(8, "Too soon")
+
+    outcomes = [(c.ok, c.params["chat_id"]) for c in server.calls_of("sendMessage")]
+    assert outcomes == [(True, 7), (True, 8), (True, 9), (False, 7), (True, 7), (False, 8)]
+    refused = server.calls_of("sendMessage")[3].result_or_error
+    assert refused["error_code"] == 429
+    assert refused["parameters"] == {"retry_after": 1}
+
+
+def test_send_limit_must_allow_a_send() -> None:
+    with pytest.raises(ValueError, match="send limit"):
+        FakeTelegram(send_limit_per_second=0.5)
+
+
+async def test_a_private_chat_can_be_opened_without_an_update(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    server.add_private_chat(77, first_name="Ali")
+
+    sent = await bot.send_message(77, "An invitation")
+
+    assert sent.chat.first_name == "Ali"
+    assert [m.text for m in server.chat_messages(77)] == ["An invitation"]
+    assert server.pending_update_ids() == []
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,10 @@ class SendPacer:
                     break
                 await self._sleep(ready_at - now)
             sent_at = max(now, ready_at)
-            self._next_slot = sent_at + self._spacing
+            # A wake-up a little late keeps the schedule, so the loop's latency is not added
+            # to every gap; one late by a whole gap or more (after a lull) starts afresh.
+            on_time = ready_at if sent_at - ready_at < self._spacing else sent_at
+            self._next_slot = on_time + self._spacing
             self._forget_quiet_chats(sent_at)
             self._last_sent[chat_id] = sent_at
             self._last_sent.move_to_end(chat_id)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,7 @@ FIRST_BACKOFF = timedelta(seconds=30)
 # Someone who answered this recently is busy with it: a reminder would only nag.
 RECENTLY_ACTIVE = timedelta(hours=12)
 IN_FLIGHT = 4
+CLAIM_SECONDS = 5
 # Errors Telegram gives for a chat that is gone for good.
 GONE = ("chat not found", "user is deactivated", "bot was blocked", "peer_id_invalid")
 
@@ -68,51 +70,63 @@ class Dispatcher:
         self.quiet = quiet
         self.pacer = pacer
         self.tick_seconds = tick_seconds
-        # About a second's worth of sends per claim, so a claim never outlives its lease.
-        self.batch = max(1, round(pacer.rate))
+        # A few seconds' worth of sends per claim: fewer claims, each of which ends with a
+        # pause while its last sends finish, and still far less than a lease.
+        self.batch = max(1, round(pacer.rate * CLAIM_SECONDS))
         self._shown: dict[int, SendTally] = {}
 
-    async def tick(self) -> None:
-        """Open and close rounds on time, then send what is due (outside quiet hours)."""
+    async def tick(self) -> bool:
+        """Open and close rounds on time, then send what is due (outside quiet hours).
+
+        Returns whether sends may still be due: the tick stops claiming after its length, so
+        opening and closing rounds is never held up by a long send, and the next tick should
+        follow at once.
+        """
         now = self.clock.now()
         for opened in await self.repository.open_due_rounds(now):
             log.info("round R%s opened", opened.id)
         for closed in await self.repository.close_due_rounds(now):
             log.info("round R%s closed", closed.id)
         if self.quiet is not None and self.quiet.is_quiet(now, self.zone):
-            return
-        # Stop claiming once a tick has run its length, so the next tick starts on time.
+            return False
         deadline = time.monotonic() + self.tick_seconds
-        while time.monotonic() < deadline:
+        more = True
+        while more and time.monotonic() < deadline:
             now = self.clock.now()
             items = await self.repository.claim_due(now, now + LEASE, self.batch)
-            if not items:
-                break
+            more = len(items) == self.batch
             limit = asyncio.Semaphore(IN_FLIGHT)
-            await asyncio.gather(*(self._send(item, limit) for item in items))
-            await self._show_progress()
-        await self._show_progress()
+            # One read per round per claim, not one per send: a round ended since is caught by
+            # the fresh read of each row, as ending a round skips its claimed invitations.
+            ids = {item.round_id for item in items if item.round_id is not None}
+            rounds = {round_id: await self.repository.round(round_id) for round_id in ids}
+            await asyncio.gather(*(self._send(item, limit, rounds) for item in items))
+            if items:
+                await self._show_progress()
+        return more
 
-    async def _send(self, item: OutboxItem, limit: asyncio.Semaphore) -> None:
+    async def _send(
+        self, item: OutboxItem, limit: asyncio.Semaphore, rounds: Mapping[int, Round | None]
+    ) -> None:
         """Send one claimed row if it is still wanted, and record how it went."""
         try:
             async with limit:
-                await self._send_one(item)
+                await self._send_one(item, rounds)
         except Exception:
             # One bad row must not stop the others; its lease brings it back.
             log.exception("a scheduled send failed unexpectedly; it will be retried")
 
-    async def _send_one(self, item: OutboxItem) -> None:
+    async def _send_one(self, item: OutboxItem, rounds: Mapping[int, Round | None]) -> None:
         """Wait for a turn, then deliver the row as it is now, inside the chat's lock."""
         await self.pacer.wait_turn(item.chat_id)
         async with self.locks.hold(item.chat_id):
             fresh = await self.repository.outbox_item(item.id)
             if fresh is None or fresh.status != "claimed":
                 return  # deleted, stopped or declined since it was claimed
-            await self._deliver(fresh)
+            await self._deliver(fresh, rounds)
 
-    async def _deliver(self, item: OutboxItem) -> None:
-        found = await self.repository.round(item.round_id) if item.round_id else None
+    async def _deliver(self, item: OutboxItem, rounds: Mapping[int, Round | None]) -> None:
+        found = rounds.get(item.round_id) if item.round_id else None
         reason = await self._unwanted(item, found)
         if reason is not None:
             await self.repository.give_up(item.id, "skipped", reason)

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.flows import FlowLibrary
+from bot.rounds import wording
 from bot.rounds.planner import PlanError, RoundPlanner, RoundView, audience_label
 from bot.rounds.when import describe
 from bot.settings import Settings
@@ -260,10 +261,10 @@ def confirmed(question: str) -> bool:
 
 def round_number(text: str) -> int:
     """Return a round id typed as 3 or R3."""
-    digits = text.strip().upper().removeprefix("R")
-    if not digits.isdecimal():
+    number = wording.round_number([text.strip()])
+    if number is None:
         raise RoundsError(f"'{text}' is not a round id; expected a number like 3 (or R3)")
-    return int(digits)
+    return number
 
 
 async def read_text(path: Path) -> str:

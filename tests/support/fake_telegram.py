@@ -4,6 +4,7 @@ It speaks HTTP on 127.0.0.1 only, inside the caller's event loop, so a real pyth
 ``Bot`` or ``Application`` can talk to it. Tests inject what a user does (texts, other kinds of
 message, button presses), observe what the bot did (calls, messages per chat, answered callback
 queries) and inject faults (errors for the next calls of a method, a user who blocked the bot).
+Opt-in, it also answers 429 like Telegram's flood control when the bot sends too fast.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -71,6 +74,8 @@ NOT_MODIFIED = (
 )
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 BLOCKED = "Forbidden: bot was blocked by the user"
+# Methods that post a new message into a chat: what Telegram's overall send limit counts.
+RATE_LIMITED = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
     "running"
@@ -703,9 +708,24 @@ class FakeTelegram:
     """A fake Telegram Bot API server bound to 127.0.0.1, for a real PTB bot to talk to."""
 
     def __init__(
-        self, token: str = "123456:TEST-TOKEN", *, bot_username: str = "heard_test_bot"
+        self,
+        token: str = "123456:TEST-TOKEN",
+        *,
+        bot_username: str = "heard_test_bot",
+        send_limit_per_second: float | None = None,
     ) -> None:
+        """Make a server; with send_limit_per_second, sends above that rate answer 429.
+
+        The limit is a sliding one-second window over sends (sendMessage, sendDocument,
+        sendPhoto, across all chats): a send that would make more than `send_limit_per_second`
+        of them within the last second is refused with 429 and a whole-second retry_after, as
+        Telegram's flood control does. Sends refused with 429 do not count towards the limit.
+        """
+        if send_limit_per_second is not None and not send_limit_per_second >= 1:
+            raise ValueError(f"expected a send limit of 1 or more; got {send_limit_per_second}")
         self.token = token
+        self.send_limit_per_second = send_limit_per_second
+        self._recent_sends: deque[float] = deque()
         self.bot_username = bot_username
         self.bot_user: JSON = {
             "id": int(token.split(":", 1)[0]),
@@ -878,6 +898,19 @@ class FakeTelegram:
         }
         return self.inject({"callback_query": query})
 
+    def add_private_chat(
+        self, user_id: int, first_name: str = "Sam", language_code: str | None = "en"
+    ) -> None:
+        """Open a user's private chat without an update, as if they had written to the bot.
+
+        For load tests that message many people the bot already knows (from its database),
+        without queueing an update per person.
+        """
+        user = self._remember_user(user_id, first_name, language_code)
+        self._chats.setdefault(
+            user_id, {"id": user_id, "type": "private", "first_name": user["first_name"]}
+        )
+
     def inject(self, update: JSON) -> int:
         """Queue a raw update (without update_id) for getUpdates and return its update_id."""
         update_id = self._next_update_id
@@ -987,6 +1020,7 @@ class FakeTelegram:
             params, files = await _read_params(request)
             self._raise_fault(method)
             params = validate_params(method, params, files)
+            self._check_send_rate(method)
             result = await self._perform(method, params, request)
         except ApiError as error:
             return self._answer(method, params, error)
@@ -1015,6 +1049,20 @@ class FakeTelegram:
         if isinstance(outcome, ApiError):
             return web.json_response(outcome.payload(), status=outcome.code)
         return web.json_response({"ok": True, "result": outcome})
+
+    def _check_send_rate(self, method: str) -> None:
+        """Refuse a send with 429 if it would exceed send_limit_per_second; else count it."""
+        limit = self.send_limit_per_second
+        if limit is None or method not in RATE_LIMITED:
+            return
+        now = time.monotonic()
+        recent = self._recent_sends
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        if len(recent) + 1 > limit:
+            wait = max(1, math.ceil(recent[0] + 1.0 - now))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        recent.append(now)
 
     def _raise_fault(self, method: str) -> None:
         """Raise the next injected fault for a method, if any."""

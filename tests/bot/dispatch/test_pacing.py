@@ -230,3 +230,29 @@ def test_pacer_refuses_impossible_settings(rate, interval):
 def test_pacer_refuses_a_negative_pause():
     with pytest.raises(ValueError, match="expected a pause"):
         SendPacer(25).pause_all(-1)
+
+
+async def test_pacer_late_wake_ups_do_not_slow_the_rate(fake_time):
+    # An event loop wakes a sleeper a little late; the schedule keeps to the rate regardless.
+    late = 0.002
+    real_sleep = fake_time.sleep
+
+    async def sleep_late(seconds):
+        await real_sleep(seconds + late)
+
+    pacer = SendPacer(25.0, 1.0, clock=fake_time.clock, sleep=sleep_late)
+    for chat_id in range(100):
+        await pacer.wait_turn(chat_id)
+    elapsed = fake_time.now - START
+    # 99 gaps of 40 ms, plus at most one lateness; without keeping the schedule, 99 × 42 ms.
+    assert elapsed == pytest.approx(99 * 0.04 + late, abs=1e-6)
+
+
+async def test_pacer_starts_afresh_after_a_lull(fake_time):
+    pacer = pacer_on(fake_time, rate=10.0)
+    await pacer.wait_turn(1)
+    fake_time.now += 5.0  # nothing to send for a while
+    await pacer.wait_turn(2)
+    await pacer.wait_turn(3)
+    # No burst to "catch up": the send after the lull is followed by a full gap.
+    assert fake_time.now == pytest.approx(START + 5.0 + 0.1)

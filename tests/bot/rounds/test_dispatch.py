@@ -359,3 +359,58 @@ async def test_dispatch_sends_nothing_to_someone_who_deleted_their_data(
     await until(lambda: len(other.messages()) and "gentle reminder" in other.last_text())
     await quiet_for()
     assert len(person.messages()) == count
+
+
+async def test_dispatch_gives_up_after_five_network_failures_and_counts_them(
+    make_user, fake, database, clock
+):
+    person = await member(make_user, 3201)
+    fake.fail_next("sendMessage", error_code=500, description="Internal Server Error", times=5)
+    round_id = await new_round(database, clock)
+    state = "SELECT attempts, status FROM outbox"
+    for attempt in range(1, 6):
+        # Each failure is put back for later: 30 s, then 60, 120 and 240; the fifth is final.
+        await until(lambda n=attempt: rows(database, state) in ([(n, "pending")], [(5, "failed")]))
+        backoff = 30 * 2 ** (attempt - 1)
+        if attempt == 2:
+            clock.advance(seconds=backoff - 2)
+            await quiet_for()
+            assert rows(database, state) == [(2, "pending")]  # not before its time
+            clock.advance(seconds=3)
+        else:
+            clock.advance(seconds=backoff + 1)
+    await until(lambda: outbox(database, "invitation")[0][2] == "failed")
+    assert outbox(database, "invitation")[0][3].startswith("network: ")
+    assert not invitations(person)
+    repo = await SQLiteRepository.open(database)
+    try:
+        figures = await repo.round_figures(round_id)
+    finally:
+        await repo.close()
+    assert (figures.eligible, figures.invited, figures.failed) == (1, 0, 1)
+
+
+async def test_dispatch_a_429_that_outlasts_the_rate_limiter_pauses_and_retries(
+    make_user, fake, database, clock
+):
+    person = await member(make_user, 3301)
+    # The rate limiter waits out three 429s itself; the fourth reaches the dispatcher.
+    fake.fail_next(
+        "sendMessage",
+        error_code=429,
+        description="Too Many Requests: retry after 1",
+        retry_after=1,
+        times=4,
+    )
+    await new_round(database, clock)
+    await until(
+        lambda: (
+            outbox(database, "invitation")
+            and outbox(database, "invitation")[0][3] == "Telegram asked to wait 1s"
+        ),
+        bound=15,
+    )
+    assert not invitations(person)
+    clock.advance(seconds=1)
+    await until(lambda: invitations(person))
+    assert len(invitations(person)) == 1
