@@ -260,8 +260,7 @@ async def purge_expired(
     repository: Repository, settings: Settings, clock: Clock, actor: str, dry_run: bool = False
 ) -> Purged:
     """Delete what is older than HEARD_RETENTION_DAYS, and audit the counts."""
-    cut_off = clock.now() - timedelta(days=settings.heard_retention_days)
-    purged = await repository.purge(cut_off, dry_run=dry_run)
+    purged = await repository.purge(clock.now(), settings.heard_retention_days, dry_run=dry_run)
     if not dry_run:
         detail = (
             f"older than {settings.heard_retention_days} days: runs {purged.runs}, "

@@ -204,6 +204,15 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX runs_by_round ON runs(round_id, participant_code)",
         ),
     ),
+    (
+        "0006_round_retention",
+        (
+            # Days to keep a round's conversations, when shorter or longer than
+            # HEARD_RETENTION_DAYS (NULL: the setting).
+            "ALTER TABLE rounds ADD COLUMN retention_days INTEGER "
+            "CHECK (retention_days IS NULL OR retention_days BETWEEN 1 AND 36500)",
+        ),
+    ),
 ]
 
 

@@ -270,7 +270,7 @@ class Repository(RoundStore, Protocol):
     async def contact_for_code(self, code: str) -> Contact | None:
         """Return where to reach a participant, by their code."""
 
-    async def purge(self, before: datetime, dry_run: bool = False) -> Purged:
+    async def purge(self, now: datetime, retention_days: int, dry_run: bool = False) -> Purged:
         """Delete runs last touched before a time, and people left with nothing; count them."""
 
     async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:

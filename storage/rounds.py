@@ -40,6 +40,7 @@ class NewRound:
     reminder_days: float = 3.0
     invitation: str | None = None
     notify_chat: int | None = None
+    retention_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Round:
     closed_at: datetime | None
     feedback: str | None
     feedback_at: datetime | None
+    retention_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -362,10 +362,19 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         )
         return None if row is None else Contact(_participant(row), int(row[7]))
 
-    async def purge(self, before: datetime, dry_run: bool = False) -> Purged:
-        """Delete runs last touched before a time, and people left with nothing; count them."""
-        stamp = before.isoformat()
-        old_runs = "SELECT id FROM runs WHERE COALESCE(completed_at, updated_at) < ?"
+    async def purge(self, now: datetime, retention_days: int, dry_run: bool = False) -> Purged:
+        """Delete runs untouched for longer than their retention, and people left with nothing.
+
+        A run in a round with its own retention keeps to the round's; every other run, and
+        every person, to `retention_days`.
+        """
+        stamp = (now - timedelta(days=retention_days)).isoformat()
+        old_runs = (
+            "SELECT r.id FROM runs r LEFT JOIN rounds o ON o.id = r.round_id "
+            "WHERE julianday(COALESCE(r.completed_at, r.updated_at)) "
+            "< julianday(?) - COALESCE(o.retention_days, ?)"
+        )
+        when = (now.isoformat(), retention_days)
         # People with no run left after the purge, who joined before the cut-off too.
         gone = (
             "SELECT code FROM participants p WHERE p.created_at < ? AND NOT EXISTS "
@@ -375,18 +384,17 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         async with self._transaction() as db:
             counts = []
             for sql, args in (
-                (f"SELECT COUNT(*) FROM ({old_runs})", (stamp,)),
-                (f"SELECT COUNT(*) FROM answers WHERE run_id IN ({old_runs})", (stamp,)),
-                (f"SELECT COUNT(*) FROM ({gone})", (stamp, stamp)),
+                (f"SELECT COUNT(*) FROM ({old_runs})", when),
+                (f"SELECT COUNT(*) FROM answers WHERE run_id IN ({old_runs})", when),
+                (f"SELECT COUNT(*) FROM ({gone})", (stamp, *when)),
             ):
                 async with db.execute(sql, args) as cursor:
                     row = await cursor.fetchone()
                     counts.append(int(row[0]) if row else 0)
             if not dry_run:
-                await db.execute(
-                    f"DELETE FROM participants WHERE code IN ({gone})", (stamp, stamp)
-                )
-                await db.execute(f"DELETE FROM runs WHERE id IN ({old_runs})", (stamp,))
+                gone_args = (stamp, *when)
+                await db.execute(f"DELETE FROM participants WHERE code IN ({gone})", gone_args)
+                await db.execute(f"DELETE FROM runs WHERE id IN ({old_runs})", when)
         return Purged(*counts)
 
 

@@ -31,7 +31,7 @@ from storage.sqlite_base import SQLiteBase
 ROUND_COLUMNS = (
     "id, title, flow_id, opens_at, closes_at, audience, reminders, reminder_days, invitation, "
     "status, created_by, created_at, notify_chat, progress_message_id, closed_at, feedback, "
-    "feedback_at"
+    "feedback_at, retention_days"
 )
 ITEM_COLUMNS = (
     "o.id, o.key, o.kind, o.participant_code, o.round_id, o.run_id, o.flow_id, o.due_at, "
@@ -83,8 +83,8 @@ class RoundQueries(SQLiteBase):
         async with self._transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO rounds (title, flow_id, opens_at, closes_at, audience, reminders, "
-                "reminder_days, invitation, created_by, created_at, notify_chat) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "reminder_days, invitation, created_by, created_at, notify_chat, retention_days) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     new.title,
                     new.flow_id,
@@ -97,6 +97,7 @@ class RoundQueries(SQLiteBase):
                     new.created_by,
                     stamp(now),
                     new.notify_chat,
+                    new.retention_days,
                 ),
             )
             round_id = cursor.lastrowid
@@ -467,6 +468,7 @@ def _round(row: Any) -> Round:
         closed_at=_time(row[14]),
         feedback=row[15],
         feedback_at=_time(row[16]),
+        retention_days=None if row[17] is None else int(row[17]),
     )
 
 

@@ -235,6 +235,11 @@ class CoordinatorHandlers:
             opens=self._when(found.opens_at),
             closes=self._when(found.closes_at),
             reminders=reminders_text(found.reminders, found.reminder_days),
+            kept=(
+                words("roundinfo_kept_days", days=found.retention_days)
+                if found.retention_days
+                else words("roundinfo_kept_default")
+            ),
             figures=self._figures(view.figures),
             waiting=view.figures.waiting,
             feedback=feedback_sent,

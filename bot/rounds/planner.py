@@ -27,6 +27,7 @@ MAX_TITLE = 100
 MAX_INVITATION = 3_000
 MAX_FEEDBACK = 3_500
 MAX_REMINDERS = 2
+MAX_RETENTION_DAYS = 36_500
 DEFAULT_REMINDER_DAYS = 3.0
 
 
@@ -109,6 +110,17 @@ class RoundPlanner:
             raise PlanError(f"there is no round '{text.strip()}' to take the audience from")
         return took_part_in(int(number))
 
+    def retention(self, value: str | int | None) -> int | None:
+        """Return how many days to keep a round's conversations (None: the setting)."""
+        if value is None or str(value).strip() == "":
+            return None
+        text = str(value).strip()
+        if not text.isdecimal() or not 1 <= int(text) <= MAX_RETENTION_DAYS:
+            raise PlanError(
+                f"retention is a whole number of days from 1 to {MAX_RETENTION_DAYS} (got {text})"
+            )
+        return int(text)
+
     def invitation(self, text: str | None) -> str | None:
         """Return a coordinator's invitation text, or None for the default."""
         if text is None or not text.strip():
@@ -143,6 +155,7 @@ class RoundPlanner:
         reminders: str | int = 1,
         invitation: str | None = None,
         notify_chat: int | None = None,
+        retention_days: str | int | None = None,
     ) -> Round:
         """Check every part of a new round, store it, and audit it."""
         flow = self.flow(flow_id)
@@ -158,6 +171,7 @@ class RoundPlanner:
             reminder_days=DEFAULT_REMINDER_DAYS,
             invitation=self.invitation(invitation),
             notify_chat=notify_chat,
+            retention_days=self.retention(retention_days),
         )
         return await self.store(new, actor)
 
@@ -169,7 +183,8 @@ class RoundPlanner:
             "round created",
             f"R{made.id} '{made.title}' ({made.flow_id}) opens {made.opens_at.isoformat()} "
             f"closes {made.closes_at.isoformat()}, audience {made.audience}, "
-            f"{made.reminders} reminder(s)",
+            f"{made.reminders} reminder(s)"
+            + (f", kept {made.retention_days} days" if made.retention_days else ""),
             self.clock.now(),
         )
         return made

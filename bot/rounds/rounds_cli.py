@@ -69,6 +69,12 @@ def add_parser(sub: Any) -> None:
         help="everyone who agreed to be contacted (default), or those who took part in round ID",
     )
     create.add_argument(
+        "--retention-days",
+        default=None,
+        metavar="N",
+        help="days to keep this round's conversations (default: HEARD_RETENTION_DAYS)",
+    )
+    create.add_argument(
         "--invitation-file",
         type=Path,
         default=None,
@@ -153,6 +159,7 @@ async def create(planner: RoundPlanner, args: argparse.Namespace) -> int:
         audience=args.audience,
         reminders=args.reminders,
         invitation=invitation,
+        retention_days=args.retention_days,
     )
     eligible = await planner.repository.audience_size(made.audience)
     print(f"created round R{made.id}")
@@ -167,7 +174,8 @@ def summary(made: Round, eligible: int, planner: RoundPlanner) -> str:
     return (
         f"'{made.title}' ({made.flow_id}) opens {describe(made.opens_at, zone)} and closes "
         f"{describe(made.closes_at, zone)} ({zone.key}); it invites "
-        f"{audience_label(made.audience)}: {people(eligible)} now; {reminders}."
+        f"{audience_label(made.audience)}: {people(eligible)} now; {reminders}"
+        + (f"; kept {made.retention_days} days." if made.retention_days else ".")
     )
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage.repository import ConsentGiven, FlowVersionConflict
+from storage.rounds import NewRound
 from storage.sqlite import CODE_ALPHABET, SQLiteRepository, new_code
 
 NOW = datetime(2026, 3, 29, 9, 30, tzinfo=UTC)
@@ -157,6 +158,7 @@ async def test_repository_migrations_are_recorded_and_run_once(tmp_path):
         "0003_participant_choices",
         "0004_safeguarding_flags",
         "0005_rounds_and_outbox",
+        "0006_round_retention",
     ]
     assert mode == "wal"
 
@@ -239,20 +241,49 @@ async def test_repository_purge_removes_old_runs_and_people_left_with_nothing(re
     recent = await repo.enrol(user_id=2, chat_id=2, language="en", consent=CONSENT, now=NOW)
     kept = await repo.start_run(recent.code, "sample", 1, "{}", NOW)
     await repo.save(kept.id, "{}", "active", [("q1", '"c"')], NOW + timedelta(days=400))
-    cut_off = NOW + timedelta(days=365)
+    # Kept for 365 days: on day 730, what was last touched before day 365 goes.
+    later = NOW + timedelta(days=730)
 
-    preview = await repo.purge(cut_off, dry_run=True)
+    preview = await repo.purge(later, 365, dry_run=True)
     assert (preview.runs, preview.answers, preview.participants) == (1, 2, 1)
     assert await repo.contact_for_user(1) is not None
 
-    purged = await repo.purge(cut_off)
+    purged = await repo.purge(later, 365)
 
     assert purged == preview
     assert await repo.contact_for_user(1) is None
     assert await repo.answers(done.id) == []
     assert await repo.contact_for_user(2) is not None
     assert [a.value for a in await repo.answers(kept.id)] == ['"c"']
-    assert await repo.purge(cut_off) == type(purged)(0, 0, 0)
+    assert await repo.purge(later, 365) == type(purged)(0, 0, 0)
+
+
+async def test_repository_purge_keeps_a_round_to_its_own_retention(repo):
+    person = await enrol(repo, user_id=1, chat_id=1)
+    short = await repo.create_round(
+        NewRound("Short", "sample", NOW, NOW + timedelta(days=7), "test", retention_days=30),
+        NOW,
+    )
+    long = await repo.create_round(
+        NewRound("Long", "sample", NOW, NOW + timedelta(days=7), "test", retention_days=3000),
+        NOW,
+    )
+    runs = {}
+    for name, round_id in (("short", short.id), ("long", long.id), ("none", None)):
+        run = await repo.start_run(person.code, "sample", 1, "{}", NOW, round_id=round_id)
+        await repo.save(run.id, "{}", "completed", [("q1", f'"{name}"')], NOW)
+        runs[name] = run.id
+    # Day 40: only the 30-day round's run has gone.
+    assert (await repo.purge(NOW + timedelta(days=40), 365)).runs == 1
+    assert await repo.answers(runs["short"]) == []
+    assert [a.value for a in await repo.answers(runs["none"])] == ['"none"']
+    # Day 400: the setting's 365 days have passed too, but the 3,000-day round keeps its run
+    # and so its person.
+    assert (await repo.purge(NOW + timedelta(days=400), 365)).runs == 1
+    assert [a.value for a in await repo.answers(runs["long"])] == ['"long"']
+    assert await repo.contact_for_user(1) is not None
+    purged = await repo.purge(NOW + timedelta(days=3001), 365)
+    assert (purged.runs, purged.participants) == (1, 1)
 
 
 async def test_repository_flags_mark_the_answer_and_lose_their_text_on_deletion(repo):

@@ -150,6 +150,17 @@ def test_rounds_create_prints_the_id_and_a_summary(existing, capsys):
     assert entry.detail.startswith("R1 'Winter check-in' (sample) opens 2099-12-01T10:00:00+00:00")
 
 
+def test_rounds_create_with_its_own_retention(existing, capsys):
+    common = ("create", "--flow", "sample", "--opens", FAR_OPEN, "--closes", FAR_CLOSE)
+    code, out, err = run(capsys, *common, "--retention-days", "90")
+    assert (code, err) == (0, "")
+    assert out.rstrip().endswith("1 reminder; kept 90 days.")
+    assert using(existing, lambda repo: repo.round(1)).retention_days == 90
+    code, out, err = run(capsys, *common, "--retention-days", "0")
+    assert (code, out) == (2, "")
+    assert "retention is a whole number of days from 1 to 36500 (got 0)" in err
+
+
 def test_rounds_create_reads_times_in_heard_timezone(existing, capsys, monkeypatch):
     monkeypatch.setenv("HEARD_TIMEZONE", "America/New_York")
     code, out, _ = run(
