@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sqlite3
 import sys
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -200,18 +201,8 @@ def row(view: RoundView, planner: RoundPlanner) -> list[str]:
         found.flow_id,
         describe(found.opens_at, planner.zone),
         describe(found.closes_at, planner.zone),
-        *(
-            str(number)
-            for number in (
-                figures.eligible,
-                figures.invited,
-                figures.started,
-                figures.completed,
-                figures.declined,
-                figures.stopped,
-                figures.failed,
-            )
-        ),
+        # eligible, invited, started, completed, declined, stopped, failed (not waiting)
+        *(str(number) for number in astuple(figures)[: len(COLUMNS) - 6]),
     ]
 
 
