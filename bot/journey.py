@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from telegram.error import TelegramError
+
 from bot.clock import Clock
 from bot.flows import FlowLibrary
 from bot.safeguarding.screening import Match
@@ -25,9 +27,11 @@ from conversations.events import (
     Effect,
     Forget,
     Input,
+    NotText,
     Pause,
     Paused,
     Record,
+    Resume,
     Show,
     Stale,
     Text,
@@ -134,8 +138,9 @@ class Journey:
             consent=ConsentGiven(flow.id, flow.version, flow.consent.version),
             now=self.clock.now(),
         )
-        await self._send(who.chat_id, [PromptButtons(())], message_id)
         await self.begin_run(who.chat_id, participant, flow)
+        # Only now, with the first question out: a crash before it leaves the buttons to press.
+        await self._send(who.chat_id, [PromptButtons(())], message_id)
 
     async def begin_run(
         self,
@@ -189,14 +194,27 @@ class Journey:
             await self._introduce(who)
             return
         participant = contact.participant
+        came_back = participant.status == "unreachable"
         if participant.status != "active":
             participant = await self._welcome_back(who, participant)
         language = participant.language
         run = await self.repository.latest_run(participant.code)
-        flow = await self.flows.version(run.flow_id, run.flow_version) if run else None
-        if run is None or flow is None:
+        if run is None:
+            # Consent stored but no run begun (a crash between the two): offer it from the top.
+            if risk is not None:
+                await self._urgent_support(who)
+            await self._introduce(who)
+            return
+        flow = await self.flows.version(run.flow_id, run.flow_version)
+        if flow is None:
             await self._send(who.chat_id, [Send(catalog(language)("conversation_closed"))], None)
             return
+        if came_back and risk is None and isinstance(action, Text | NotText | Show):
+            # What was sent while they had blocked the bot never reached them: show where they
+            # are before anything typed is taken as an answer.
+            action = Resume()
+        if run.needs_delivery and not isinstance(action, Show | Resume):
+            run = await self._show_again(who.chat_id, participant, run)
         if isinstance(action, Text) and risk is not None:
             action = Text(action.text, risk=True)
         state = RunState.model_validate_json(run.state)
@@ -267,6 +285,21 @@ class Journey:
             return
         renderer = self._renderer(flow, participant, run)
         await self._deliver(pending.chat_id, run, renderer.render(effects))
+
+    async def _show_again(self, chat_id: int, participant: Participant, run: Run) -> Run:
+        """Show a run saved but not known to be shown, before acting on it.
+
+        A crash (or a timeout) after Telegram took the question but before it was recorded
+        leaves the run pointing at the message before it: edits for this action (a tick, "Your
+        answer") would land there. Shown again, the run points at the message now on screen.
+        """
+        try:
+            await self.redeliver(Pending(run, chat_id, participant.language))
+        except TelegramError as error:
+            # Still unreachable: the action is stored all the same, and shown later.
+            log.warning("could not show a run again before acting on it: %s", error)
+            return run
+        return await self.repository.run(run.id) or run
 
     async def _advance(
         self,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from conversations.render import Keyboard, Outgoing, PromptButtons, Send, SettlePrompt
 
@@ -82,10 +82,11 @@ class TelegramSender:
             raise Unreachable(str(error)) from error
 
     async def answer_button(self, callback_id: str) -> None:
-        """Stop the spinner on a pressed button (a late answer is harmless)."""
+        """Stop the spinner on a pressed button (a late or failed answer is harmless)."""
         try:
             await self.bot.answer_callback_query(callback_id)
-        except BadRequest as error:
+        except TelegramError as error:
+            # The spinner stops by itself; the press must still be handled (and stored).
             log.debug("callback answer skipped: %s", error)
 
 

@@ -22,9 +22,10 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Conflict, Forbidden, RetryAfter
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
+from tests.support.chaos import Chaos, ChaosSettings, Drop, Failure, retry_after_violations
 from tests.support.chat_user import ChatUser
 from tests.support.fake_telegram import (
     USER_KINDS,
@@ -648,3 +649,123 @@ def test_buttons_need_exactly_one_action() -> None:
     both = {"text": "Go", "callback_data": "go", "url": "https://x.org"}
     with pytest.raises(ApiError, match="exactly one of"):
         check_inline_keyboard({"inline_keyboard": [[both]]})
+
+
+# --- chaos: seeded random faults ---------------------------------------------------------------
+
+
+def test_chaos_same_seed_rolls_the_same_faults() -> None:
+    def faults(seed: int) -> list[object]:
+        chaos = Chaos(ChaosSettings(seed, error_rate=0.2, timeout_rate=0.1, burst_rate=0.05))
+        return [chaos.roll("sendMessage", now=n * 10.0) for n in range(200)]
+
+    assert faults(7) == faults(7)
+    assert faults(7) != faults(8)
+
+
+def test_chaos_rates_are_roughly_kept() -> None:
+    chaos = Chaos(ChaosSettings(seed=1, error_rate=0.05, timeout_rate=0.02))
+    rolls = [chaos.roll("getMe", now=0.0) for _ in range(10_000)]
+    errors = sum(isinstance(r, Failure) for r in rolls)
+    drops = sum(isinstance(r, Drop) for r in rolls)
+    # Binomial(10,000, p): well inside four standard deviations.
+    assert 410 < errors < 590
+    assert 145 < drops < 255
+    assert {r.code for r in rolls if isinstance(r, Failure)} == {500, 502, 504}
+    assert chaos.injected["500"] + chaos.injected["502"] + chaos.injected["504"] == errors
+
+
+def test_chaos_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="add up to 1"):
+        ChaosSettings(seed=1, error_rate=0.7, timeout_rate=0.5)
+    with pytest.raises(ValueError, match="retry_after"):
+        ChaosSettings(seed=1, retry_after=0)
+
+
+async def test_chaos_server_errors_reach_the_client_as_network_errors(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    chaos = server.chaos(seed=3, error_rate=1.0, timeout_rate=0.0)
+    with pytest.raises(NetworkError):
+        await bot.send_message(chat, "hello")
+    assert server.chat_messages(chat) == []
+    assert sum(chaos.injected.values()) == 1
+    server.calm()
+    await bot.send_message(chat, "hello")
+    assert [m.text for m in server.chat_messages(chat)] == ["hello"]
+
+
+async def test_chaos_get_updates_fails_too(server: FakeTelegram, bot: Bot) -> None:
+    server.chaos(seed=3, error_rate=1.0, timeout_rate=0.0)
+    with pytest.raises(NetworkError):
+        await bot.get_updates(timeout=0)
+
+
+async def test_chaos_no_answer_closes_the_connection_carried_out_or_not(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    server.chaos(seed=5, error_rate=0.0, timeout_rate=1.0)
+    for n in range(8):
+        with pytest.raises(NetworkError):
+            await bot.send_message(chat, f"message {n}")
+    dropped = [c for c in server.calls_of("sendMessage") if c.dropped]
+    assert len(dropped) == 8
+    carried_out = [c.params["text"] for c in dropped if c.ok]
+    # Some were carried out (the chat shows them, the bot never heard), some were not.
+    assert 0 < len(carried_out) < 8
+    assert [m.text for m in server.chat_messages(chat)] == carried_out
+
+
+async def test_chaos_hang_past_the_read_timeout_is_a_timeout(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    server.chaos(seed=5, error_rate=0.0, timeout_rate=1.0, hang_seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        await bot.send_message(chat, "hello", read_timeout=0.2)
+    assert time.monotonic() - started < 0.45
+    await server.wait_for(lambda: bool(server.calls_of("sendMessage")), timeout=2)
+    assert server.calls_of("sendMessage")[0].dropped
+
+
+async def test_chaos_flood_burst_refuses_sends_until_retry_after_passes(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    server.chaos(seed=1, error_rate=0.0, timeout_rate=0.0, burst_rate=1.0, retry_after=1)
+    with pytest.raises(RetryAfter) as first:
+        await bot.send_message(chat, "one")
+    assert first.value.retry_after == dtm.timedelta(seconds=1)
+    # Every send in the window is refused, whatever the chat or method; polling is not.
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chat, "two")
+    assert await bot.get_updates(timeout=0)
+    server.calm()
+    await asyncio.sleep(1.0)
+    await bot.send_message(chat, "three")
+    assert [m.text for m in server.chat_messages(chat)] == ["three"]
+
+
+async def test_chaos_only_touches_the_methods_named(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    with pytest.raises(ValueError, match="not Bot API methods"):
+        server.chaos(seed=1, methods=["sendMesage"])
+    server.chaos(seed=1, error_rate=1.0, timeout_rate=0.0, methods=["editMessageText"])
+    sent = await bot.send_message(chat, "hello")
+    with pytest.raises(NetworkError):
+        await bot.edit_message_text("changed", chat, sent.message_id)
+
+
+async def test_chaos_retry_after_violations_catch_a_client_that_does_not_wait(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    server.chaos(seed=1, error_rate=0.0, timeout_rate=0.0, burst_rate=1.0, retry_after=2)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chat, "one")
+    assert retry_after_violations(server.calls) == []
+    await asyncio.sleep(0.3)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chat, "too soon")
+    [first, late] = [c for c in server.calls_of("sendMessage")]
+    assert retry_after_violations(server.calls) == [late]
+    assert late.arrived - first.at < 2

@@ -76,6 +76,11 @@ class ReviewHandlers:
         if contact is None:
             await self._reply(person, [Send(self.words("reply_unknown", code=code))])
             return
+        if contact.participant.status == "unreachable":
+            # A 403 said they blocked the bot or left Telegram: nothing is tried again until
+            # they write (and so become active again).
+            await self._reply(person, [Send(self.words("reply_unreachable", code=code))])
+            return
         words = catalog(contact.participant.language)
         message = Send(words("reply_to_participant", text=text))
         try:

@@ -62,9 +62,12 @@ def bot_environment(server: FakeTelegram, database: Path, flows: Path, default_f
 class InProcessBot:
     """Heard's `serve` in this event loop, with a hook that says when an update is done."""
 
-    def __init__(self, settings: Settings, clock: FixedClock) -> None:
+    def __init__(
+        self, settings: Settings, clock: FixedClock, redelivery_seconds: float = 0.5
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.redelivery_seconds = redelivery_seconds
         self._stop = asyncio.Event()
         self._done: set[int] = set()
         self._changed = asyncio.Condition()
@@ -78,7 +81,7 @@ class InProcessBot:
                 stop=self._stop,
                 clock=self.clock,
                 on_processed=self._processed,
-                redelivery_seconds=0.5,
+                redelivery_seconds=self.redelivery_seconds,
                 dispatch_seconds=0.2,
             )
         )

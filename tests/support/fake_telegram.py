@@ -16,7 +16,7 @@ import math
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,6 +24,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import BodyPartReader, hdrs, web
+
+from tests.support.chaos import Chaos, ChaosSettings, Drop, Failure, method_set
 
 JSON = dict[str, Any]
 Handler = Callable[[JSON], Any]
@@ -74,8 +76,10 @@ NOT_MODIFIED = (
 )
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 BLOCKED = "Forbidden: bot was blocked by the user"
+DEACTIVATED = "Forbidden: user is deactivated"
 # Methods that post a new message into a chat: what Telegram's overall send limit counts.
 RATE_LIMITED = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
+NO_ANSWER = "no answer: the connection was closed (chaos)"
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
     "running"
@@ -140,8 +144,9 @@ class Call:
 
     ``params`` are the typed parameters (raw strings if the call failed before validation);
     ``result_or_error`` is the result, or the error body for a failed call; ``at`` is
-    ``time.monotonic()`` when the server answered. Calls are listed in the order they were
-    answered (a long poll is listed when it returns).
+    ``time.monotonic()`` when the server answered, ``arrived`` when the request came in.
+    Calls are listed in the order they were answered (a long poll is listed when it returns).
+    ``dropped`` calls got no answer at all (chaos): ``ok`` says whether they were carried out.
     """
 
     method: str
@@ -149,6 +154,8 @@ class Call:
     ok: bool
     result_or_error: Any
     at: float
+    arrived: float = 0.0
+    dropped: bool = False
 
 
 @dataclass
@@ -752,8 +759,9 @@ class FakeTelegram:
         self._bot_messages: dict[int, list[BotMessage]] = {}
         self._user_messages: dict[int, dict[int, JSON]] = {}
         self._queries: dict[str, bool] = {}
-        self._blocked: set[int] = set()
+        self._blocked: dict[int, str] = {}
         self._faults: dict[str, list[ApiError]] = {}
+        self._chaos: Chaos | None = None
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._menu_buttons: dict[int | None, JSON] = {}
         self._files: dict[str, StoredFile] = {}
@@ -997,13 +1005,51 @@ class FakeTelegram:
         errors = [ApiError(error_code, description, parameters) for _ in range(times)]
         self._faults.setdefault(name, []).extend(errors)
 
-    def block(self, chat_id: int) -> None:
-        """Act as if the user blocked the bot: sends and edits to the chat answer 403."""
-        self._blocked.add(chat_id)
+    def chaos(
+        self,
+        *,
+        seed: int,
+        error_rate: float = 0.05,
+        timeout_rate: float = 0.02,
+        burst_rate: float = 0.0,
+        retry_after: int = 1,
+        hang_seconds: float = 0.0,
+        methods: Iterable[str] | None = None,
+    ) -> Chaos:
+        """Inject random faults into calls from now on (tests/support/chaos.py); calm() ends it.
+
+        Returns the Chaos, whose `injected` counts the faults by kind.
+        """
+        unknown = [m for m in methods or () if m not in method_names().values()]
+        if unknown:
+            raise ValueError(f"not Bot API methods: {unknown}")
+        self._chaos = Chaos(
+            ChaosSettings(
+                seed,
+                error_rate,
+                timeout_rate,
+                burst_rate,
+                retry_after,
+                hang_seconds,
+                method_set(methods),
+            )
+        )
+        return self._chaos
+
+    def calm(self) -> None:
+        """Stop injecting random faults (a flood burst under way ends too)."""
+        self._chaos = None
+
+    def block(self, chat_id: int, description: str = BLOCKED) -> None:
+        """Act as if the user blocked the bot: sends and edits to the chat answer 403.
+
+        Give `description=DEACTIVATED` for a user who deleted their Telegram account.
+        """
+        self._blocked[chat_id] = description
 
     def unblock(self, chat_id: int) -> None:
         """Undo block()."""
-        self._blocked.discard(chat_id)
+        self._blocked.pop(chat_id, None)
 
     # --- HTTP -----------------------------------------------------------------------------------
 
@@ -1015,16 +1061,40 @@ class FakeTelegram:
         method = method_names().get(requested.lower())
         if method is None:
             return self._answer(requested, {}, ApiError(404, "Not Found"))
+        arrived = time.monotonic()
         params: JSON = {}
+        fault = None
         try:
             params, files = await _read_params(request)
             self._raise_fault(method)
+            fault = self._chaos.roll(method, arrived) if self._chaos else None
+            if isinstance(fault, Failure):
+                parameters = {"retry_after": fault.retry_after} if fault.retry_after else None
+                raise ApiError(fault.code, fault.description, parameters)
             params = validate_params(method, params, files)
             self._check_send_rate(method)
+            if isinstance(fault, Drop) and not fault.performed:
+                unanswered = {"ok": False, "description": NO_ANSWER}
+                return await self._drop(
+                    request, Call(method, params, False, unanswered, 0, arrived), fault
+                )
             result = await self._perform(method, params, request)
         except ApiError as error:
-            return self._answer(method, params, error)
-        return self._answer(method, params, result)
+            return self._answer(method, params, error, arrived)
+        if isinstance(fault, Drop):
+            return await self._drop(request, Call(method, params, True, result, 0, arrived), fault)
+        return self._answer(method, params, result, arrived)
+
+    async def _drop(self, request: web.Request, call: Call, fault: Drop) -> web.Response:
+        """Answer nothing: wait as the fault says, record the call, then close the connection."""
+        if fault.hang:
+            await asyncio.sleep(fault.hang)
+        call.at, call.dropped = time.monotonic(), True
+        self.calls.append(call)
+        self._signal.fire()
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=204)  # never written: the connection is gone
 
     async def _not_found(self, request: web.Request) -> web.Response:
         """Answer paths outside the Bot API like Telegram does."""
@@ -1040,11 +1110,16 @@ class FakeTelegram:
             return web.json_response(ApiError(404, "Not Found").payload(), status=404)
         return web.Response(body=stored.content, content_type="application/octet-stream")
 
-    def _answer(self, method: str, params: JSON, outcome: Any) -> web.Response:
+    def _answer(
+        self, method: str, params: JSON, outcome: Any, arrived: float | None = None
+    ) -> web.Response:
         """Record the call, wake waiters and build the HTTP response."""
         ok = not isinstance(outcome, ApiError)
         recorded = outcome.payload() if isinstance(outcome, ApiError) else outcome
-        self.calls.append(Call(method, params, ok, recorded, time.monotonic()))
+        now = time.monotonic()
+        self.calls.append(
+            Call(method, params, ok, recorded, now, now if arrived is None else arrived)
+        )
         self._signal.fire()
         if isinstance(outcome, ApiError):
             return web.json_response(outcome.payload(), status=outcome.code)
@@ -1089,7 +1164,7 @@ class FakeTelegram:
         if not isinstance(chat_id, int) or chat_id not in self._chats:
             raise bad_request("chat not found")
         if chat_id in self._blocked:
-            raise ApiError(403, BLOCKED)
+            raise ApiError(403, self._blocked[chat_id])
 
     # --- getUpdates -----------------------------------------------------------------------------
 
@@ -1583,5 +1658,7 @@ def _describe_call(call: Call) -> str:
         for key, value in call.params.items()
     }
     outcome = "ok" if call.ok else f"error {call.result_or_error.get('description')}"
+    if call.dropped:
+        outcome += " (no answer: connection closed)"
     text = f"  {call.method}({json.dumps(params, ensure_ascii=False, default=str)}) -> {outcome}"
     return text if len(text) <= 300 else text[:297] + "..."
