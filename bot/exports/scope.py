@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.rounds.wording import round_number
+from conversations.catalog import catalog
 from storage.export import ExportRound, export_round
 
 EVERYTHING = "*"  # a button's scope for every conversation
@@ -42,7 +43,7 @@ class Scope:
         """Return the scope as staff read it: "R3 Winter check-in", "sample" or everything."""
         if self.round is not None:
             return f"{ROUND_MARK}{self.round.id} {self.round.title}"
-        return self.flow_id or "all conversations"
+        return self.flow_id or catalog("en")("scope_everything")
 
     def file_name(self, day: date, extension: str) -> str:
         """Return a file name such as heard-r3-2026-03-02.xlsx or heard-all-2026-03-02.csv."""

@@ -14,6 +14,7 @@ from matplotlib.ticker import MaxNLocator
 
 from bot.exports.codebook import Entry
 from bot.reports.figures import Report
+from conversations.catalog import catalog
 
 WIDTH = 6.0  # inches; at 150 dpi a chart is 900 pixels wide, sharp on a phone
 DPI = 150
@@ -36,9 +37,12 @@ def question_chart(entry: Entry, counts: Mapping[str, int], n: int) -> bytes:
     bars = axes.barh(positions, values, color=BAR)
     axes.set_yticks(positions, labels, fontsize=FONT)
     axes.invert_yaxis()  # the first option on top, as it was offered
+    words = catalog("en")
     axes.bar_label(
         bars,
-        labels=[f"{v} ({v / n:.0%})" if n else str(v) for v in values],
+        labels=[
+            words("chart_bar", count=v, percent=f"{v / n:.0%}") if n else str(v) for v in values
+        ],
         padding=4,
         fontsize=FONT,
     )
@@ -46,8 +50,7 @@ def question_chart(entry: Entry, counts: Mapping[str, int], n: int) -> bytes:
     axes.set_xticks([])
     for side in ("top", "right", "bottom"):
         axes.spines[side].set_visible(False)
-    title = f"{_wrap(entry.text, TITLE_WIDTH)}\n(n = {n})"
-    _title(figure, title)
+    _title(figure, f"{_wrap(entry.text, TITLE_WIDTH)}\n{words('chart_n', n=n)}")
     return _png(figure)
 
 
@@ -66,21 +69,31 @@ def over_time_chart(per_day: Mapping[date, int]) -> bytes:
     axes.tick_params(labelsize=FONT)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
+    words = catalog("en")
     total = sum(per_day.values())
-    since = f" since {days[0].day} {days[0]:%b %Y}" if days else ""
-    _title(figure, f"Conversations started per day{since}\n(n = {total})")
+    what = words("report_per_day")
+    if days:
+        what = words("chart_per_day_since", what=what, day=f"{days[0].day} {days[0]:%b %Y}")
+    _title(figure, f"{what}\n{words('chart_n', n=total)}")
     return _png(figure)
 
 
 def report_charts(report: Report) -> list[tuple[str, bytes]]:
-    """Draw every chart of a report, named 'q-<step>' and 'over-time'."""
+    """Draw every chart of a report, named as chart_name() says and 'over-time'."""
     charts = [
-        (f"q-{q.entry.step_id}", question_chart(q.entry, q.counts, q.answered))
+        (chart_name(q.entry), question_chart(q.entry, q.counts, q.answered))
         for q in report.charted()
     ]
     if report.per_day:
         charts.append(("over-time", over_time_chart(report.per_day)))
     return charts
+
+
+def chart_name(entry: Entry) -> str:
+    """Return a question's chart name: 'q-rating', or 'q-sample.rating' if the id is shared."""
+    if entry.flow_id is None:
+        return f"q-{entry.step_id}"
+    return f"q-{entry.flow_id}.{entry.step_id}"  # ids have no dots: the name cannot clash
 
 
 def _every_day(per_day: Mapping[date, int]) -> list[date]:

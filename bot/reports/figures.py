@@ -13,20 +13,15 @@ from typing import Any
 
 from bot.exports.codebook import Codebook, Entry, option_id
 from bot.exports.scope import Scope
-from bot.reports.equality import SMALL, TALLIED, EqualityFigures
+from bot.exports.small_counts import HIDDEN, SMALL, SMALL_NUMBER, TALLIED
+from bot.reports.equality import EqualityFigures
+from conversations.catalog import catalog
 from conversations.loader import flow_from_json
-from conversations.model import QuestionBase, ScaleStep, text_in
 from storage.export import ExportRun, export_round_figures, flow_definitions, stream_runs
 from storage.rounds import RoundFigures
 
 CHARTED = ("single_choice", "multiple_choice", "scale", "yes_no")
 MESSAGE_LIMIT = 4096
-EQUALITY_HEADING = "Completion by equality answer"
-EQUALITY_KEY = (
-    f"{SMALL} means fewer than 5, and hidden is held back so that the totals cannot reveal a "
-    "count under 5. These figures are never charted."
-)
-NO_ANSWER_LABEL = "No answer (skipped or not reached)"
 
 
 @dataclass
@@ -86,23 +81,27 @@ async def gather(database: Path, scope: Scope, zone: tzinfo) -> Report:
     report = Report(scope)
     if scope.round_id is not None:
         report.round = await export_round_figures(database, scope.round_id)
-    by_step: dict[str, QuestionFigures] = {}
+    charted: dict[Entry, QuestionFigures] = {}
     for entry in codebook.entries:
         if entry.equality and entry.kind in TALLIED:
-            asking = _asked_in(codebook, entry.step_id)
-            report.equality.append(EqualityFigures(_with_scale_points(codebook, entry), asking))
+            tally = EqualityFigures(codebook.with_scale_points(entry), entry.flows)
+            report.equality.append(tally)
         elif entry.equality:
             report.untallied.append(entry)
         elif entry.kind in CHARTED:
-            figures = QuestionFigures(_with_scale_points(codebook, entry))
-            report.questions.append(figures)
-            by_step[entry.step_id] = figures
+            charted[entry] = QuestionFigures(codebook.with_scale_points(entry))
+            report.questions.append(charted[entry])
+    counted: dict[str, dict[str, QuestionFigures]] = {}  # by conversation, then step id
     async for run in stream_runs(database, scope.flow_id, round_id=scope.round_id):
         _count_run(report, run, zone)
+        if run.flow_id not in counted:
+            asked = codebook.asked(run.flow_id).items()
+            counted[run.flow_id] = {s: charted[q.entry] for s, q in asked if q.entry in charted}
+        questions = counted[run.flow_id]
         values = {answer.step_id: json.loads(answer.value) for answer in run.answers}
         for step_id, value in values.items():
-            if step_id in by_step:
-                _count_answer(by_step[step_id], value)
+            if step_id in questions:
+                _count_answer(questions[step_id], value)
         for tally in report.equality:
             if run.flow_id in tally.flows:
                 tally.add(run.status == "completed", values.get(tally.entry.step_id))
@@ -116,92 +115,109 @@ async def gather(database: Path, scope: Scope, zone: tzinfo) -> Report:
 def title(report: Report) -> str:
     """Return what the report covers: "R3 Winter check-in (sample)", "sample" or everything."""
     scope = report.scope
-    return f"{scope.label} ({scope.flow_id})" if scope.round is not None else scope.label
+    if scope.round is None:
+        return scope.label
+    return catalog("en")("report_round_title", round=scope.label, flow=scope.flow_id)
 
 
 def summary_text(report: Report) -> str:
     """Return the figures as one plain-text message."""
-    lines = [f"Report: {title(report)}", ""]
+    words = catalog("en")
+    lines = [words("report_message_title", title=title(report)), ""]
     lines += headline_lines(report)
     lines += _equality_lines(report)
     if report.charted():
-        lines += ["", "Answers (percent of those who answered each question):"]
+        lines += ["", words("report_answers_heading")]
     for question in report.charted():
         lines.append("")
-        lines.append(f"{question.entry.text} (n = {question.answered})")
+        lines.append(words("report_question", text=question.entry.text, n=question.answered))
         for option, label in question.entry.options:
             count = question.counts[option]
-            lines.append(f"• {label}: {count} ({_percent(count, question.answered)})")
+            percent = _percent(count, question.answered)
+            lines.append(words("report_option", label=label, count=count, percent=percent))
     lines += untallied_note(report)
     text = "\n".join(lines)
     if len(text) <= MESSAGE_LIMIT:
         return text
-    cut = "\n… (cut short: the charts show every question)"
+    cut = "\n" + words("report_cut_short")
     return text[: MESSAGE_LIMIT - len(cut)].rsplit("\n", 1)[0] + cut
 
 
 def headline_lines(report: Report) -> list[str]:
     """Return the headline figures, one per line: a round's from its invitations on."""
+    words = catalog("en")
     median = report.median_to_complete
     if report.round is not None:
         found = report.round
         lines = [
-            f"Eligible: {found.eligible}",
-            f"Invited: {found.invited}",
-            f"Invitations that could not be sent: {found.failed}",
-            f"Started: {found.started}",
-            f"Completed: {found.completed}",
-            f"Declined: {found.declined}",
-            f"Stopped: {found.stopped}",
-            f"Completion rate: {_percent(found.completed, found.started)} of those who started, "
-            f"{_percent(found.completed, found.invited)} of those invited",
+            words("report_eligible", count=found.eligible),
+            words("report_invited", count=found.invited),
+            words("report_failed", count=found.failed),
+            words("report_started", count=found.started),
+            words("report_completed", count=found.completed),
+            words("report_declined", count=found.declined),
+            words("report_stopped", count=found.stopped),
+            words(
+                "report_round_completion",
+                started=_percent(found.completed, found.started),
+                invited=_percent(found.completed, found.invited),
+            ),
         ]
     else:
         lines = [
-            f"Started: {report.started}",
-            f"Completed: {report.completed}",
-            f"In progress: {report.in_progress}",
-            f"Paused: {report.paused}",
-            f"Completion rate: {_percent(report.completed, report.started)}",
+            words("report_started", count=report.started),
+            words("report_completed", count=report.completed),
+            words("report_in_progress", count=report.in_progress),
+            words("report_paused", count=report.paused),
+            words("report_completion", rate=_percent(report.completed, report.started)),
         ]
-    lines.append(f"Median time to complete: {'n/a' if median is None else duration(median)}")
+    taken = words("report_none") if median is None else duration(median)
+    lines.append(words("report_median", duration=taken))
     if report.per_day:
         first, last = min(report.per_day), max(report.per_day)
-        lines.append(f"First started: {first.isoformat()}; latest: {last.isoformat()}")
+        lines.append(
+            words("report_first_latest", first=first.isoformat(), latest=last.isoformat())
+        )
     return lines
 
 
 def duration(span: timedelta) -> str:
     """Return a time span in words a person reads at a glance: '4 min', '2 h 5 min'."""
+    words = catalog("en")
     minutes = round(span.total_seconds() / 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return words("report_minutes", minutes=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min"
+        return words("report_hours", hours=hours, minutes=minutes)
     days, hours = divmod(hours, 24)
-    return f"{days} days {hours} h"
+    return words("report_days", days=days, hours=hours)
 
 
 def untallied_note(report: Report) -> list[str]:
     """Say which equality questions have typed answers, and so are not counted."""
     if not report.untallied:
         return []
-    names = ", ".join(entry.step_id for entry in report.untallied)
-    return ["", f"Equality questions with typed answers are not counted in reports: {names}."]
+    names = ", ".join(entry.column for entry in report.untallied)
+    return ["", catalog("en")("report_untallied", questions=names)]
+
+
+def equality_key() -> str:
+    """Return what "<5" and "hidden" mean in the completion by equality answer."""
+    return catalog("en")("report_equality_key", small=SMALL, hidden=HIDDEN, number=SMALL_NUMBER)
 
 
 def _equality_lines(report: Report) -> list[str]:
     if not report.equality or not report.started:
         return []
-    lines = ["", f"{EQUALITY_HEADING}:", EQUALITY_KEY]
+    words = catalog("en")
+    lines = ["", words("report_equality_title"), equality_key()]
     for tally in report.equality:
         lines += ["", tally.entry.text]
-        for row in tally.rows(NO_ANSWER_LABEL):
-            rate = f" ({row.rate} completed)" if row.rate else ""
+        for row in tally.rows(words("report_no_answer")):
+            fields = dataclasses.asdict(row)
             lines.append(
-                f"• {row.label}: completed {row.completed}, "
-                f"not completed {row.not_completed}{rate}"
+                words("report_equality_rate" if row.rate else "report_equality_counts", **fields)
             )
     return lines
 
@@ -229,36 +245,6 @@ def _count_answer(figures: QuestionFigures, value: Any) -> None:
         figures.counts[option_id(chosen)] += 1
 
 
-def _asked_in(codebook: Codebook, step_id: str) -> frozenset[str]:
-    """Return the conversations in which a step is an equality question."""
-    return frozenset(
-        flow.id
-        for flow in codebook.flows.values()
-        for step in flow.steps
-        if step.id == step_id and isinstance(step, QuestionBase) and step.equality
-    )
-
-
-def _with_scale_points(codebook: Codebook, entry: Entry) -> Entry:
-    """Give a scale question one option per point, its ends labelled, from its newest version."""
-    if entry.kind != "scale":
-        return entry
-    for flow in sorted(codebook.flows.values(), key=lambda f: f.version, reverse=True):
-        step = next((s for s in flow.steps if s.id == entry.step_id), None)
-        if isinstance(step, ScaleStep):
-            language = flow.default_language
-            ends = {
-                step.min: text_in(step.min_label, language, language),
-                step.max: text_in(step.max_label, language, language),
-            }
-            points = tuple(
-                (str(point), f"{point} ({ends[point]})" if point in ends else str(point))
-                for point in range(step.min, step.max + 1)
-            )
-            return dataclasses.replace(entry, options=points)
-    return entry
-
-
 def _with_retired_options(figures: QuestionFigures) -> Entry:
     """Add options answered in an older version but gone from the newest, by their id."""
     known = {option for option, _ in figures.entry.options}
@@ -269,4 +255,4 @@ def _with_retired_options(figures: QuestionFigures) -> Entry:
 
 
 def _percent(count: int, total: int) -> str:
-    return f"{count / total:.0%}" if total else "n/a"
+    return f"{count / total:.0%}" if total else catalog("en")("report_none")

@@ -11,18 +11,17 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.exports.scope import ScopeError, chosen_scope
-from bot.reports.charts import report_charts
+from bot.reports.charts import chart_name, report_charts
 from bot.reports.figures import (
-    EQUALITY_HEADING,
-    EQUALITY_KEY,
-    NO_ANSWER_LABEL,
     Report,
+    equality_key,
     gather,
     headline_lines,
     title,
     untallied_note,
 )
 from bot.settings import Settings
+from conversations.catalog import catalog
 from storage.sqlite import SQLiteRepository
 
 
@@ -98,17 +97,19 @@ def write_report(report: Report, output: Path) -> list[tuple[str, bytes]]:
 
 def summary_markdown(report: Report, charts: list[tuple[str, bytes]]) -> str:
     """Return the report as Markdown: the headline figures, then each chart under its question."""
+    words = catalog("en")
     names = {name for name, _ in charts}
-    lines = [f"# Heard report: {_plain(title(report))}", ""]
+    lines = [f"# {words('report_markdown_title', title=_plain(title(report)))}", ""]
     lines += [f"- {line}" for line in headline_lines(report)]
     if "over-time" in names:
-        lines += ["", "![Conversations started per day](over-time.png)"]
+        lines += ["", f"![{words('report_per_day')}](over-time.png)"]
     lines += _equality_markdown(report)
     for question in report.charted():
-        entry = question.entry
-        lines += ["", f"## {_plain(entry.text)}", ""]
-        lines += [f"n = {question.answered} answered, {question.skipped} skipped", ""]
-        lines += [f"![{_plain(entry.text)}](q-{entry.step_id}.png)"]
+        text = _plain(question.entry.text)
+        lines += ["", f"## {text}", ""]
+        counts = words("report_answered", answered=question.answered, skipped=question.skipped)
+        lines += [counts, ""]
+        lines += [f"![{text}]({chart_name(question.entry)}.png)"]
     lines += untallied_note(report)
     return "\n".join(lines) + "\n"
 
@@ -117,14 +118,25 @@ def _equality_markdown(report: Report) -> list[str]:
     """Return completion by each equality answer as tables, small counts held back."""
     if not report.equality or not report.started:
         return []
-    lines = ["", f"## {EQUALITY_HEADING}", "", _plain(EQUALITY_KEY)]
+    words = catalog("en")
+    lines = ["", f"## {words('report_equality_heading')}", "", _plain(equality_key())]
+    columns = [
+        words("report_column_answer"),
+        words("report_column_completed"),
+        words("report_column_not_completed"),
+        words("report_column_rate"),
+    ]
     for tally in report.equality:
         lines += ["", f"### {_plain(tally.entry.text)}", ""]
-        lines += ["| answer | completed | not completed | completion rate |", "|---|---|---|---|"]
-        for row in tally.rows(NO_ANSWER_LABEL):
+        lines += [_table_row(columns), "|---|---|---|---|"]
+        for row in tally.rows(words("report_no_answer")):
             cells = [_plain(row.label), row.completed, row.not_completed, row.rate or ""]
-            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+            lines.append(_table_row(cells))
     return lines
+
+
+def _table_row(cells: list[str]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def _plain(text: str) -> str:

@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.exports.export import export
 from bot.exports.scope import Scope, token_round, typed_round
 from conversations.loader import flow_to_json, load_flow_file
-from storage.export import ExportRound, export_rounds, stream_runs
+from storage.export import ExportRound, export_rounds, stream_responses, stream_runs
 from storage.repository import ConsentGiven
 from storage.rounds import NewRound
 from storage.sqlite import SQLiteRepository
@@ -263,8 +263,16 @@ async def test_export_xlsx_of_a_round_sums_up_its_invitations(round_database, tm
     assert summary["round: declined"] == 1
     assert summary["round: stopped"] == 1
     assert summary["round: failed"] == 1
-    equality = {(q, a): n for q, a, n in list(book["Equality"].values)[1:]}
-    assert equality == {("age", "Under 25"): "<5"}
+    # Every option is listed, chosen or not: one under 25, one who has not reached the question.
+    equality = [tuple(row) for row in list(book["Equality"].values)[1:]]
+    assert equality == [
+        ("age", "Under 25", "<5"),
+        ("age", "25 to 44", "<5"),
+        ("age", "45 to 64", "<5"),
+        ("age", "65 or over", "<5"),
+        ("age", "Prefer not to say", "<5"),
+        ("age", "No answer (skipped or not reached)", "<5"),
+    ]
 
 
 async def test_stream_runs_filters_by_round_and_conversation(round_database):
@@ -278,6 +286,37 @@ async def test_stream_runs_filters_by_round_and_conversation(round_database):
     clinic = [run async for run in stream_runs(database, "drop-in-clinic")]
     assert len(clinic) == 9
     assert [run async for run in stream_runs(database, round_id=round_id + 5)] == []
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 500])
+async def test_stream_responses_holds_what_stream_runs_holds(round_database, chunk):
+    database, round_id, _ = round_database
+    for scope in ({}, {"flow_id": "drop-in-clinic"}, {"round_id": round_id}):
+        runs = [run async for run in stream_runs(database, chunk=chunk, **scope)]
+        wide = [response async for response in stream_responses(database, chunk=chunk, **scope)]
+        assert [response.run.run_id for response in wide] == [run.run_id for run in runs]
+        for response, run in zip(wide, runs, strict=True):
+            assert response.answers == {a.step_id: a.value for a in run.answers}
+            assert response.run.answers == []
+            run.answers = []
+            assert response.run == run
+    assert len(runs) == 2  # the last scope, the round: its two runs
+
+
+async def test_stream_responses_keeps_a_run_without_answers(tmp_path):
+    path = tmp_path / "heard.db"
+    loaded = load_flow_file(SAMPLE_FLOWS / "sample.yaml")
+    repository = await SQLiteRepository.open(path)
+    await repository.register_flow(
+        "sample", 1, loaded.content_hash, flow_to_json(loaded.flow), NOW
+    )
+    who = await repository.enrol(
+        user_id=1, chat_id=1, language="en", consent=ConsentGiven("sample", 1, 1), now=NOW
+    )
+    await repository.start_run(who.code, "sample", 1, "{}", NOW)
+    await repository.close()
+    [response] = [response async for response in stream_responses(path)]
+    assert (response.run.participant_code, response.answers) == (who.code, {})
 
 
 async def test_export_rounds_lists_opened_rounds_newest_first(round_database, tmp_path):
@@ -359,3 +398,161 @@ def test_export_cli_writes_and_audits(tmp_path, capsys, monkeypatch):
     assert load_workbook(out).sheetnames[0] == "Responses"
     assert main(["--env-file", os.devnull, "audit"]) == 0
     assert "heard export: export xlsx of all conversations: 7 runs" in capsys.readouterr().out
+
+
+async def make_clash_database(path):
+    """Two conversations that both ask "age" and "rating", meaning different things.
+
+    The clinic asks age as an equality question with choices; the sample conversation, in its
+    newer version 2, asks it as a plain number. Both ask "rating" on scales with other words.
+    Returns the codes of the clinic's two runs and the sample's two.
+    """
+    clinic = load_flow_file(SAMPLE_FLOWS / "docs_example.yaml")
+    sample = load_flow_file(SAMPLE_FLOWS / "sample.yaml")
+    newer = sample.flow.model_copy(update={"version": 2})
+    repository = await SQLiteRepository.open(path)
+    await repository.register_flow(
+        "drop-in-clinic", 1, clinic.content_hash, flow_to_json(clinic.flow), NOW
+    )
+    await repository.register_flow("sample", 2, sample.content_hash, flow_to_json(newer), NOW)
+    runs = [
+        (
+            "drop-in-clinic",
+            1,
+            "completed",
+            [("visited", "true"), ("rating", "2"), ("age", '"25-44"')],
+        ),
+        ("drop-in-clinic", 1, "active", [("visited", "false"), ("age", '"65-plus"')]),
+        ("sample", 2, "completed", [("used", "true"), ("rating", "5"), ("age", "34")]),
+        ("sample", 2, "completed", [("used", "false"), ("rating", "null"), ("age", "71")]),
+    ]
+    codes = []
+    for user_id, (flow_id, version, status, answers) in enumerate(runs, start=765432100):
+        who = await repository.enrol(
+            user_id=user_id,
+            chat_id=user_id,
+            language="en",
+            consent=ConsentGiven(flow_id, version, 1),
+            now=NOW,
+        )
+        run = await repository.start_run(who.code, flow_id, version, "{}", NOW)
+        await repository.save(run.id, "{}", status, answers, NOW + timedelta(minutes=user_id % 7))
+        codes.append(who.code)
+    await repository.close()
+    return codes
+
+
+@pytest.fixture
+async def clash_database(tmp_path):
+    path = tmp_path / "heard.db"
+    return path, await make_clash_database(path)
+
+
+def csv_rows(path):
+    return list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+
+
+async def test_export_csv_keeps_two_conversations_questions_apart(clash_database, tmp_path):
+    database, codes = clash_database
+    out = tmp_path / "all.csv"
+    await export(database, out, "csv")
+    text = out.read_text(encoding="utf-8-sig")
+    # The clinic's equality answers are nowhere, neither as ids nor as labels.
+    for held_back in ("25-44", "25 to 44", "65-plus", "65 or over"):
+        assert held_back not in text
+    rows = csv_rows(out)
+    header = rows[0]
+    assert [h for h in header if h.startswith(("age", "rating"))] == [
+        "rating (drop-in-clinic)",
+        "rating (sample)",
+        "age (sample)",
+    ]
+    by_code = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert [by_code[code]["rating (drop-in-clinic)"] for code in codes] == ["2", "", "", ""]
+    assert [by_code[code]["rating (sample)"] for code in codes] == ["", "", "5", ""]
+    assert [by_code[code]["age (sample)"] for code in codes] == ["", "", "34", "71"]
+
+
+async def test_export_linked_shows_each_conversations_age_in_its_own_column(
+    clash_database, tmp_path
+):
+    database, codes = clash_database
+    out = tmp_path / "linked.csv"
+    await export(database, out, "csv", linked_equality=True)
+    rows = csv_rows(out)
+    by_code = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert [by_code[code]["age (drop-in-clinic)"] for code in codes] == [
+        "25 to 44",
+        "65 or over",
+        "",
+        "",
+    ]
+    assert [by_code[code]["age (sample)"] for code in codes] == ["", "", "34", "71"]
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["grouped", "linked"])
+async def test_export_xlsx_keeps_two_conversations_questions_apart(
+    clash_database, tmp_path, linked
+):
+    database, _ = clash_database
+    out = tmp_path / "all.xlsx"
+    await export(database, out, "xlsx", linked_equality=linked)
+    book = load_workbook(out)
+    # Responses match the CSV cell by cell, though each is read from the database its own way.
+    text_out = tmp_path / "all.csv"
+    await export(database, text_out, "csv", linked_equality=linked)
+    responses = list(book["Responses"].values)
+    as_text = [["" if c is None else str(c) for c in row] for row in responses]
+    assert as_text == csv_rows(text_out)
+    # Each answer's own time, row by row (the sheet's date cells are given each row's in turn).
+    stored: dict = {
+        (run.run_id, a.step_id): a.answered_at.replace(tzinfo=None)
+        async for run in stream_runs(database)
+        for a in run.answers
+    }
+    rows = list(book["Answers"].values)[1:]
+    assert len({row[6] for row in rows}) == 4
+    assert all(row[6] == stored[(row[1], str(row[2]).split(" ")[0])] for row in rows)
+    answers = [row for row in rows if str(row[2]).startswith("age")]
+    expected: list[tuple[str, object]] = [("age (sample)", 34), ("age (sample)", 71)]
+    if linked:
+        expected = [("age (drop-in-clinic)", "25 to 44"), ("age (drop-in-clinic)", "65 or over")]
+        expected += [("age (sample)", 34), ("age (sample)", 71)]
+    assert [(row[2], row[4]) for row in answers] == expected
+    questions = {row[0]: row[4] for row in list(book["Questions"].values)[1:]}
+    assert (questions["age (drop-in-clinic)"], questions["age (sample)"]) == ("yes", None)
+    if linked:
+        assert "Equality" not in book.sheetnames
+        return
+    equality = [tuple(row) for row in list(book["Equality"].values)[1:]]
+    assert {row[0] for row in equality} == {"age (drop-in-clinic)"}
+    assert [row[1] for row in equality] == [
+        "Under 25",
+        "25 to 44",
+        "45 to 64",
+        "65 or over",
+        "Prefer not to say",
+        "No answer (skipped or not reached)",
+    ]
+    assert {row[2] for row in equality} == {"<5"}
+
+
+async def test_export_json_holds_back_only_the_equality_question(clash_database, tmp_path):
+    database, codes = clash_database
+    out = tmp_path / "all.json"
+    await export(database, out, "json")
+    runs = {run["participant"]: run for run in json.loads(out.read_text(encoding="utf-8"))}
+    questions = {code: [a["question"] for a in runs[code]["answers"]] for code in codes}
+    assert questions[codes[0]] == ["visited", "rating"]
+    assert questions[codes[1]] == ["visited"]
+    ages = [a for a in runs[codes[2]]["answers"] if a["question"] == "age"]
+    assert ages == [
+        {
+            "question": "age",
+            "text": "How old are you?",
+            "value": 34,
+            "shown": 34,
+            "skipped": False,
+            "answered_at": ages[0]["answered_at"],
+        }
+    ]

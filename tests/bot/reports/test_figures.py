@@ -17,6 +17,7 @@ from tests.bot.exports.test_export import (
     ROUND_TITLE,
     ROUND_USER_IDS,
     USER_IDS,
+    make_clash_database,
     make_database,
     make_round_database,
 )
@@ -272,3 +273,26 @@ async def test_report_cli_refuses_a_round_it_cannot_use(tmp_path, capsys, round,
     assert await run_report(path, out, UTC, round=round, flow_id=flow) == 2
     assert capsys.readouterr().err == error
     assert not out.exists()
+
+
+async def test_gather_counts_each_conversations_question_apart_when_ids_clash(tmp_path):
+    path = tmp_path / "heard.db"
+    await make_clash_database(path)
+    report = await gather(path, EVERYTHING, UTC)
+    questions = {q.entry.column: q for q in report.questions}
+    clinic, sample = questions["rating (drop-in-clinic)"], questions["rating (sample)"]
+    assert (dict(clinic.counts), clinic.answered, clinic.skipped) == ({"2": 1}, 1, 0)
+    assert (dict(sample.counts), sample.answered, sample.skipped) == ({"5": 1}, 1, 1)
+    assert clinic.entry.options[0] == ("1", "1 (not helpful)")
+    assert sample.entry.options[0] == ("1", "1 (very poor)")
+    # The clinic's age is an equality question, counted over its two runs only; the sample's
+    # age is a typed number, neither charted nor held back as equality.
+    [age] = report.equality
+    assert (age.entry.column, age.flows) == ("age (drop-in-clinic)", frozenset({"drop-in-clinic"}))
+    assert (dict(age.completed), dict(age.not_completed)) == ({"25-44": 1}, {"65-plus": 1})
+    assert report.untallied == []
+    assert not any(q.entry.step_id == "age" for q in report.questions)
+    summary = _markdown(report, tmp_path)
+    assert "![How was it?](q-sample.rating.png)" in summary
+    assert "![How helpful was your last visit?](q-drop-in-clinic.rating.png)" in summary
+    assert (tmp_path / "md" / "q-sample.rating.png").exists()
