@@ -1,8 +1,11 @@
 """Run the fake Bot API server in a process of its own, for benchmarks.
 
 Run: python -m benchmarks.fake_server_process --figures PATH [--send-limit N] [--chats FIRST:COUNT]
+[--control]
 
-It serves on 127.0.0.1 only and prints one JSON line, {"port": PORT}, once it is ready. The
+It serves on 127.0.0.1 only and prints one JSON line, {"port": PORT}, once it is ready; with
+--control, {"port": PORT, "control_port": PORT} and a load driver can act as users through the
+routes of benchmarks.fake_server_control on the second port (127.0.0.1 too). The
 private chats FIRST, FIRST+1, ... are open from the start, as if those people had written to
 the bot. On SIGTERM or SIGINT (or after --max-seconds, so it always stops by itself) it writes
 every sendMessage call it answered to the figures file as JSON, then exits:
@@ -20,6 +23,7 @@ import signal
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from benchmarks.fake_server_control import Control
 from tests.support.fake_telegram import FakeTelegram
 
 TOKEN = "123456:BENCHMARK-TOKEN-abcdefghij"
@@ -50,10 +54,18 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    control = Control(server)
     async with server:
-        print(json.dumps({"port": urlsplit(server.base_url).port}), flush=True)
-        with contextlib.suppress(TimeoutError):  # the bound, so it always stops by itself
-            await asyncio.wait_for(stop.wait(), args.max_seconds)
+        ready = {"port": urlsplit(server.base_url).port}
+        if args.control:
+            await control.start()
+            ready["control_port"] = control.port
+        print(json.dumps(ready), flush=True)
+        try:
+            with contextlib.suppress(TimeoutError):  # the bound, so it always stops by itself
+                await asyncio.wait_for(stop.wait(), args.max_seconds)
+        finally:
+            await control.stop()
     args.figures.write_text(json.dumps({"sends": send_records(server)}), encoding="utf-8")
 
 
@@ -64,6 +76,9 @@ def main() -> None:
     parser.add_argument("--send-limit", type=float, default=None)
     parser.add_argument("--chats", action="append", default=[], metavar="FIRST:COUNT")
     parser.add_argument("--max-seconds", type=float, default=1800.0)
+    parser.add_argument(
+        "--control", action="store_true", help="serve the load driver's routes too"
+    )
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -1,0 +1,137 @@
+"""Baseline (a): a bare python-telegram-bot application making Heard's Bot API calls per answer.
+
+Run (the throughput benchmark runs it): python -m benchmarks.throughput_bare --api-url URL
+--token TOKEN --rate R
+
+The same rate limiter as `heard run` (bot.app.build_application): AIORateLimiter with
+overall_max_rate=max(30, R) and max_retries=3, and 4 getUpdates connections. Updates are
+handled one at a time, python-telegram-bot's default and its fastest on loopback; with
+--concurrency N, N at a time through Heard's own per-chat ordered update processor (Heard uses
+256). Per answer it makes the calls Heard makes: for a button, answerCallbackQuery; then
+editMessageText (the question, now with the answer) and sendMessage (the next question, with
+the same words and buttons); after the last answer the end and the contact question. No
+database and no engine: a dict of where each chat is. So it is what the framework costs for
+Heard's work, and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+
+import httpx
+from telegram import Bot, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from benchmarks.survey import Script, resume_question, script
+from bot.chat_locks import ChatLocks
+from bot.processor import ChatOrderedProcessor
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class Bare:
+    """Ask the survey's questions, remembering only where each chat is."""
+
+    def __init__(self, words: Script) -> None:
+        self.words = words
+        # chat id -> (question being asked, 0-based; the message holding it)
+        self.where: dict[int, tuple[int, int | None]] = {}
+
+    async def start(self, update: Update, context: Context) -> None:
+        """Ask the first question."""
+        if update.effective_chat is not None:
+            await self._ask(context.bot, update.effective_chat.id, 0)
+
+    async def button(self, update: Update, context: Context) -> None:
+        """Stop the spinner, settle the question with the chosen label, ask the next."""
+        query = update.callback_query
+        if query is None or update.effective_chat is None:
+            return
+        await context.bot.answer_callback_query(query.id)
+        chat = update.effective_chat.id
+        index, _ = self._position(chat)
+        await self._answer(context.bot, chat, self.words.asked[index].label(query.data or ""))
+
+    async def text(self, update: Update, context: Context) -> None:
+        """Settle the question with the typed words, ask the next."""
+        if update.message is not None and update.effective_chat is not None:
+            await self._answer(context.bot, update.effective_chat.id, update.message.text or "")
+
+    def _position(self, chat: int) -> tuple[int, int | None]:
+        # Someone the bot does not know (after a restart) stands where the seeding put them.
+        return self.where.get(chat) or (resume_question(chat), None)
+
+    async def _answer(self, bot: Bot, chat: int, answer: str) -> None:
+        index, prompt = self._position(chat)
+        if prompt is not None:
+            # As Heard's sender: an edit that changes nothing, or comes too late, is harmless.
+            with contextlib.suppress(BadRequest):
+                await bot.edit_message_text(self.words.asked[index].settled(answer), chat, prompt)
+        await self._ask(bot, chat, index + 1)
+
+    async def _ask(self, bot: Bot, chat: int, index: int) -> None:
+        if index < len(self.words.asked):
+            asked = self.words.asked[index]
+            sent = await bot.send_message(chat, asked.text, reply_markup=asked.markup())
+            self.where[chat] = (index, sent.message_id)
+            return
+        self.where.pop(chat, None)
+        await bot.send_message(chat, self.words.end)
+        await bot.send_message(chat, self.words.contact, reply_markup=self.words.contact_markup())
+
+
+def main() -> None:
+    """Parse the options and poll until SIGTERM."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api-url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--rate", type=float, default=25.0, help="as HEARD_SEND_RATE")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=0,
+        help="updates handled at once, ordered per chat (Heard: 256); 0: one at a time",
+    )
+    parser.add_argument(
+        "--keepalive",
+        type=int,
+        default=None,
+        help="HTTP connections kept open between calls (default: httpx's 20)",
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    builder = (
+        ApplicationBuilder()
+        .token(args.token)
+        .base_url(args.api_url)
+        .rate_limiter(AIORateLimiter(overall_max_rate=max(30.0, args.rate), max_retries=3))
+        .get_updates_connection_pool_size(4)
+    )
+    if args.concurrency:
+        builder.concurrent_updates(ChatOrderedProcessor(ChatLocks(), args.concurrency))
+    if args.keepalive is not None:
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=args.keepalive)
+        builder.request(HTTPXRequest(httpx_kwargs={"limits": limits}))
+    app = builder.build()
+    bare = Bare(script())
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", bare.start, filters=private))
+    app.add_handler(CallbackQueryHandler(bare.button))
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, bare.text))
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+if __name__ == "__main__":
+    main()
