@@ -179,12 +179,21 @@ class Journey:
         if action is None:
             await self.act(who, Show(), contact=contact, stale=True)
             return
-        await self.act(who, action, contact=contact)
+        await self.act(who, action, contact=contact, run=run)
 
     async def act(
-        self, who: Who, action: Input, *, contact: Contact | None = None, stale: bool = False
+        self,
+        who: Who,
+        action: Input,
+        *,
+        contact: Contact | None = None,
+        run: Run | None = None,
+        stale: bool = False,
     ) -> None:
-        """Apply one action to the participant's current run; strangers get the intro."""
+        """Apply one action to the participant's current run; strangers get the intro.
+
+        `contact` and `run`, when given, were just read under this chat's lock (by press).
+        """
         contact = contact or await self.repository.contact_for_user(who.user_id)
         risk = self.watch.check(action.text) if isinstance(action, Text) else None
         if contact is None:
@@ -198,7 +207,7 @@ class Journey:
         if participant.status != "active":
             participant = await self._welcome_back(who, participant)
         language = participant.language
-        run = await self.repository.latest_run(participant.code)
+        run = run or await self.repository.latest_run(participant.code)
         if run is None:
             # Consent stored but no run begun (a crash between the two): offer it from the top.
             if risk is not None:

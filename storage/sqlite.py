@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -174,23 +175,26 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         invitation_id: int | None = None,
     ) -> Run:
         """Create a run for a participant (in a round, or from an invitation, if given)."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO runs (participant_code, flow_id, flow_version, state, status, "
-                "started_at, updated_at, round_id, invitation_id) "
-                "VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?)",
-                (
-                    participant_code,
-                    flow_id,
-                    flow_version,
-                    state,
-                    now.isoformat(),
-                    now.isoformat(),
-                    round_id,
-                    invitation_id,
-                ),
+        stamp = now.isoformat()
+        run_id = await self._atomic(
+            lambda db: (
+                db.execute(
+                    "INSERT INTO runs (participant_code, flow_id, flow_version, state, status, "
+                    "started_at, updated_at, round_id, invitation_id) "
+                    "VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?)",
+                    (
+                        participant_code,
+                        flow_id,
+                        flow_version,
+                        state,
+                        stamp,
+                        stamp,
+                        round_id,
+                        invitation_id,
+                    ),
+                ).lastrowid
             )
-            run_id = cursor.lastrowid
+        )
         assert run_id is not None
         return Run(
             run_id,
@@ -231,15 +235,16 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
     ) -> None:
         """Store a run's new state, answers (step id, JSON value) and deletions in one go."""
         stamp = now.isoformat()
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE runs SET state = ?, status = ?, updated_at = ?, needs_delivery = 1, "
                 "completed_at = CASE WHEN ? = 'completed' THEN COALESCE(completed_at, ?) END "
                 "WHERE id = ?",
                 (state, status, stamp, status, stamp, run_id),
             )
             for step_id, value in answers:
-                await db.execute(
+                db.execute(
                     "INSERT INTO answers (run_id, step_id, value, answered_at, seq) "
                     "VALUES (?, ?, ?, ?, "
                     "(SELECT COALESCE(MAX(seq), 0) + 1 FROM answers WHERE run_id = ?)) "
@@ -248,18 +253,21 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
                     (run_id, step_id, value, stamp, run_id),
                 )
             for step_id in forget:
-                await db.execute(
+                db.execute(
                     "DELETE FROM answers WHERE run_id = ? AND step_id = ?", (run_id, step_id)
                 )
 
+        await self._atomic(write)
+
     async def mark_delivered(self, run_id: int, prompt_message_id: int | None) -> None:
         """Note that the run's messages were shown, and which message holds the question."""
-        async with self._transaction() as db:
-            await db.execute(
+        await self._atomic(
+            lambda db: db.execute(
                 "UPDATE runs SET needs_delivery = 0, "
                 "prompt_message_id = COALESCE(?, prompt_message_id) WHERE id = ?",
                 (prompt_message_id, run_id),
             )
+        )
 
     async def undelivered(self) -> list[Pending]:
         """Return runs whose latest state was saved but not yet shown."""

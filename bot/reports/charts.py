@@ -1,4 +1,8 @@
-"""PNG charts for reports, drawn headless with matplotlib's Agg canvas: no display, no globals."""
+"""PNG charts for reports, drawn headless with matplotlib's Agg canvas: no display, no globals.
+
+matplotlib is imported when the first chart is drawn, not with this module: it is a third of
+the bot's memory and a third of its start-up, and most processes never draw a chart.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,14 @@ import textwrap
 import warnings
 from collections.abc import Mapping
 from datetime import date, timedelta
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from bot.exports.codebook import Entry
 from bot.reports.figures import Report
 from conversations.catalog import catalog
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH = 6.0  # inches; at 150 dpi a chart is 900 pixels wide, sharp on a phone
 DPI = 150
@@ -30,8 +34,7 @@ def question_chart(entry: Entry, counts: Mapping[str, int], n: int) -> bytes:
     labels = [_wrap(label, LABEL_WIDTH) for _, label in entry.options]
     values = [counts.get(option, 0) for option, _ in entry.options]
     lines = sum(label.count("\n") + 1 for label in labels)
-    figure = Figure(figsize=(WIDTH, max(4.0, 1.4 + 0.32 * lines + 0.2 * len(labels))), dpi=DPI)
-    figure.set_layout_engine("constrained")
+    figure = _figure(max(4.0, 1.4 + 0.32 * lines + 0.2 * len(labels)))
     axes = figure.add_subplot()
     positions = list(range(len(values)))
     bars = axes.barh(positions, values, color=BAR)
@@ -56,8 +59,9 @@ def question_chart(entry: Entry, counts: Mapping[str, int], n: int) -> bytes:
 
 def over_time_chart(per_day: Mapping[date, int]) -> bytes:
     """Draw conversations started per day, with the quiet days shown as gaps."""
-    figure = Figure(figsize=(WIDTH, 4.0), dpi=DPI)
-    figure.set_layout_engine("constrained")
+    from matplotlib.ticker import MaxNLocator
+
+    figure = _figure(4.0)
     axes = figure.add_subplot()
     days = _every_day(per_day)
     positions = list(range(len(days)))
@@ -103,6 +107,15 @@ def _every_day(per_day: Mapping[date, int]) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+def _figure(height: float) -> Figure:
+    """Return a new figure of the charts' width, laid out so that nothing is cut off."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH, height), dpi=DPI)
+    figure.set_layout_engine("constrained")
+    return figure
+
+
 def _title(figure: Figure, title: str) -> None:
     figure.suptitle(title, x=0.02, horizontalalignment="left", fontsize=FONT + 1)
 
@@ -114,6 +127,8 @@ def _wrap(text: str, width: int) -> str:
 
 def _png(figure: Figure) -> bytes:
     """Render a figure to PNG bytes; the figure is dropped with its canvas, nothing lingers."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)  # draw with Agg, whatever backend pyplot may have chosen
     out = io.BytesIO()
     with warnings.catch_warnings():

@@ -1,6 +1,8 @@
 """Charts render headless as PNGs of a size a phone shows sharply."""
 
 import struct
+import subprocess
+import sys
 from datetime import date, timedelta
 
 from bot.exports.codebook import Entry
@@ -64,3 +66,12 @@ def test_per_day_spans_quiet_days():
     assert _every_day({first: 1, first + timedelta(days=3): 2}) == [
         first + timedelta(days=i) for i in range(4)
     ]
+
+
+def test_charts_matplotlib_is_loaded_only_to_draw() -> None:
+    # A third of the bot's memory and start-up: `heard run` must not pay for it unasked.
+    code = "import sys, bot.app, bot.cli; print('matplotlib' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"
