@@ -26,8 +26,11 @@ from conversations.callbacks import (
     AgeButton,
     ChoiceButton,
     ConsentButton,
+    ExportButton,
+    FlagButton,
     InviteButton,
     QuestionButton,
+    RoundButton,
     decode,
 )
 from conversations.catalog import catalog
@@ -38,6 +41,12 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 PRIVATE = filters.ChatType.PRIVATE
 TOLD_LIMIT = 10_000
+# The command each kind of staff button belongs to, to audit one pressed outside a private chat.
+STAFF_BUTTONS: dict[type, str] = {
+    ExportButton: "export",
+    FlagButton: "flags",
+    RoundButton: "round",
+}
 
 
 def who(update: Update) -> Who | None:
@@ -91,15 +100,16 @@ class Handlers:
         chat = update.effective_chat
         if chat is None or chat.type == ChatType.PRIVATE:
             return
+        # Audited everywhere, the quiet staff chats included: only the answer is left out there.
+        tried = _privileged(update)
+        if tried is not None and update.effective_user is not None:
+            await self.access.refused(update.effective_user.id, tried, where=f"{chat.type} chat")
         if chat.id in self.quiet_chats:
             raise ApplicationHandlerStop
         if update.callback_query is not None:
             await update.callback_query.answer()
         if (update.message is not None or update.channel_post is not None) and self._tell(chat.id):
             await context.bot.send_message(chat.id, catalog("en")("not_private"))
-        command = _command(update)
-        if command in PRIVILEGED and update.effective_user is not None:
-            await self.access.refused(update.effective_user.id, command, where=f"{chat.type} chat")
         raise ApplicationHandlerStop
 
     def _tell(self, chat_id: int) -> bool:
@@ -202,6 +212,15 @@ class Handlers:
         else:
             log.info("a button with unknown data was pressed")
             await self.journey.act(person, Show(), stale=True)
+
+
+def _privileged(update: Update) -> str | None:
+    """Name the privileged command an update tries, typed or as a staff button; else None."""
+    if update.callback_query is not None:
+        command = STAFF_BUTTONS.get(type(decode(update.callback_query.data or "")))
+        return f"{command} (button)" if command else None
+    command = _command(update)
+    return command if command in PRIVILEGED else None
 
 
 def _command(update: Update) -> str | None:

@@ -119,6 +119,12 @@ class CoordinatorHandlers:
         draft = self.drafts.get(person.user_id) if person else None
         if person is None or draft is None:
             return
+        if not await self.access.allows(person.user_id, COORDINATOR):
+            # The role was taken away mid-draft: the draft goes, and /cancel is unknown to them.
+            self.drafts.drop(person.user_id)
+            await self.access.refused(person.user_id, f"{_command_of(draft)} (cancel)")
+            await self.journey.say(person, "unknown_command")
+            return
         if isinstance(draft, RoundDraft):
             await self.newround_guide.cancel(person, draft)
         else:
