@@ -1,4 +1,9 @@
-"""Read-only, streaming queries for exports, on their own connection so the bot never waits."""
+"""Read-only, streaming queries for exports, on their own connection so the bot never waits.
+
+An answer is held for safeguarding review while a flag on the same question of the same run is
+open (not yet reviewed); recording any outcome releases it. A held answer's value never leaves
+the database: it is read as None, and exports show it as withheld.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +27,13 @@ class ExportAnswer(NamedTuple):
     """One stored answer, as exported (a tuple: a hundred thousand of them are made quickly)."""
 
     step_id: str
-    value: str  # the answer as stored: JSON
+    value: str | None  # the answer as stored (JSON); None while held for safeguarding review
     answered_at: datetime
-    flagged: bool
+
+    @property
+    def held(self) -> bool:
+        """Say whether the answer is held for safeguarding review."""
+        return self.value is None
 
 
 @dataclass
@@ -56,12 +65,20 @@ class ExportResponse(NamedTuple):
     """One run in wide form, as a Responses row needs it."""
 
     run: ExportRun  # without its answers: they are in `answers`
-    answers: dict[str, str]  # its answers by step id, as stored (JSON)
+    answers: dict[str, str | None]  # by step id, as stored (JSON); None while held for review
 
 
 RUN_SQL = (
     "SELECT r.id, r.participant_code, r.round_id, r.flow_id, r.flow_version, r.status, "
     "r.started_at, r.completed_at"
+)
+# An answer (a), or NULL while it is held for safeguarding review. SQLite lists the open flags
+# once per query and looks each answer up in that list. Kept as a CASE condition: as a value,
+# `IN` must tell false from NULL, and would scan the whole list on every answer not in it.
+ANSWER_OR_HELD_SQL = (
+    "CASE WHEN (a.run_id, a.step_id) IN (SELECT f.run_id, f.step_id FROM flags f "
+    "WHERE f.reviewed_at IS NULL AND f.run_id IS NOT NULL AND f.step_id IS NOT NULL) "
+    "THEN NULL ELSE a.value END"
 )
 
 
@@ -75,12 +92,13 @@ async def stream_runs(
     """Yield runs (of a conversation, a round, or all) with their answers, a chunk at a time.
 
     Each chunk of runs is read, then its answers in one query: a run's own columns are read
-    once, not once per answer. Every query reads the same snapshot of the database.
+    once, not once per answer. Every query reads the same snapshot of the database. A held
+    answer's value is None.
     """
     filters, args = _filters(flow_id, round_id)
     runs_sql = f"{RUN_SQL} FROM runs r WHERE r.id > ?{filters} ORDER BY r.id LIMIT ?"
     answers_sql = (
-        "SELECT a.run_id, a.step_id, a.value, a.answered_at, a.flagged FROM answers a "
+        f"SELECT a.run_id, a.step_id, {ANSWER_OR_HELD_SQL}, a.answered_at FROM answers a "
         + ("JOIN runs r ON r.id = a.run_id " if filters else "")
         + f"WHERE a.run_id > ? AND a.run_id <= ?{filters} ORDER BY a.run_id, a.seq"
     )
@@ -93,11 +111,9 @@ async def stream_runs(
                 return
             last = max(runs)
             async with db.execute(answers_sql, [after, last, *args]) as cursor:
-                for run_id, step_id, value, answered_at, flagged in await cursor.fetchall():
+                for run_id, step_id, value, answered_at in await cursor.fetchall():
                     runs[run_id].answers.append(
-                        ExportAnswer(
-                            step_id, value, datetime.fromisoformat(answered_at), bool(flagged)
-                        )
+                        ExportAnswer(step_id, value, datetime.fromisoformat(answered_at))
                     )
             for run in runs.values():
                 yield run
@@ -115,11 +131,12 @@ async def stream_responses(
 
     SQLite gathers each run's answers into one JSON object, so one row per run crosses into
     Python rather than one per answer: the quickest way to read a Responses sheet, which needs
-    neither times nor order. Every query reads the same snapshot of the database.
+    neither times nor order. Every query reads the same snapshot of the database. A held
+    answer is in the object as null, so read as None.
     """
     filters, args = _filters(flow_id, round_id)
     sql = (
-        f"{RUN_SQL}, (SELECT json_group_object(a.step_id, a.value) FROM answers a "
+        f"{RUN_SQL}, (SELECT json_group_object(a.step_id, {ANSWER_OR_HELD_SQL}) FROM answers a "
         f"WHERE a.run_id = r.id) FROM runs r WHERE r.id > ?{filters} ORDER BY r.id LIMIT ?"
     )
     decode = json.loads

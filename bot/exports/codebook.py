@@ -12,8 +12,10 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
+from conversations.catalog import catalog
 from conversations.model import (
     Flow,
     MessageStep,
@@ -130,6 +132,15 @@ class Codebook:
         self._asked: dict[str, dict[str, Asked]] = {}
         self._layouts: dict[tuple[str, bool], _Layout] = {}
 
+    @cached_property
+    def withheld(self) -> str:
+        """Return the cell of an answer held for safeguarding review, in place of its value.
+
+        Read when first needed: a command-line export with nothing held never parses the
+        catalogue.
+        """
+        return catalog("en")("export_withheld")
+
     def entry(self, flow_id: str, step_id: str) -> Entry | None:
         """Return the question a conversation asks under an id (None if it asks none)."""
         return self._entries.get((flow_id, step_id))
@@ -159,10 +170,13 @@ class Codebook:
                 columns.append(entry.column)
         return columns
 
-    def row(self, run: ExportRun, answers: Mapping[str, str], linked_equality: bool) -> list[Any]:
+    def row(
+        self, run: ExportRun, answers: Mapping[str, str | None], linked_equality: bool
+    ) -> list[Any]:
         """Return one run as a Responses row: labels as shown, multiple choice as 1/0.
 
-        `answers` are the run's answers by step id, as stored (JSON).
+        `answers` are the run's answers by step id, as stored (JSON); None for one held for
+        safeguarding review, which is withheld in each of its cells, every option's included.
         """
         cells = [
             run.participant_code,
@@ -185,6 +199,8 @@ class Codebook:
                     cells[start] = found.cell
                 else:
                     cells[start : start + width] = found.cells
+            elif step_id in answers:
+                cells[start : start + width] = (self.withheld,) * width
         return cells
 
     def shown(self, entry: Entry, value: Any) -> Cell:

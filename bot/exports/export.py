@@ -141,26 +141,32 @@ class JsonWriter:
         self.first = True
 
     def add(self, run: ExportRun) -> None:
-        """Write one run with its answers, equality answers only when linked."""
+        """Write one run with its answers, equality answers only when linked.
+
+        An answer held for safeguarding review has no value, is shown as withheld, and says so.
+        """
         asked = self.codebook.asked(run.flow_id)
         answers = []
         for answer in run.answers:
             found = asked.get(answer.step_id)
-            if found is None:
-                value = shown = json.loads(answer.value)
-                text = None
-            elif found.entry.equality and not self.linked:
+            if found is not None and found.entry.equality and not self.linked:
                 continue
+            text = None if found is None else found.entry.text
+            shown: Any
+            if answer.value is None:
+                value, shown = None, self.codebook.withheld
+            elif found is None:
+                value = shown = json.loads(answer.value)
             else:
                 value, shown = found.read(answer.value)[:2]
-                text = found.entry.text
             answers.append(
                 {
                     "question": answer.step_id,
                     "text": text,
                     "value": value,
                     "shown": shown,
-                    "skipped": value is None,
+                    "skipped": value is None and not answer.held,
+                    "withheld": answer.held,
                     "answered_at": answer.answered_at.isoformat(),
                 }
             )

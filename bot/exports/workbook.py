@@ -20,6 +20,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from bot.exports.codebook import Cell as Shown
 from bot.exports.codebook import Codebook, Entry, Reading, safe
 from bot.exports.small_counts import NO_ANSWER, TALLIED, counted_as, held_back, listed_options
 from conversations.catalog import catalog
@@ -65,6 +66,7 @@ class WorkbookWriter:
         self.answered = self._date_cell(self.answers)
         self.questions: dict[str, dict[str, _Question]] = {}  # by conversation, then step id
         self.statuses: Counter[str] = Counter()
+        self.held = 0  # answers withheld in the Answers sheet, held for safeguarding review
         self.equality: dict[Entry, Counter[str]] = {
             entry: Counter() for entry in codebook.entries if entry.equality and not linked
         }
@@ -98,8 +100,8 @@ class WorkbookWriter:
     def add(self, run: ExportRun) -> None:
         """Write one run's Responses row, and a row in Answers for each of its answers."""
         self.statuses[run.status] += 1
-        stored = {answer.step_id: answer.value for answer in run.answers}
-        row = self.codebook.row(run, stored, self.linked)
+        by_step = {answer.step_id: answer.value for answer in run.answers}
+        row = self.codebook.row(run, by_step, self.linked)
         row[STARTED] = _dated(self.started, row[STARTED])
         row[COMPLETED] = _dated(self.completed, row[COMPLETED])
         self.responses.append(row)
@@ -108,22 +110,32 @@ class WorkbookWriter:
         append = self.answers.append
         answered = self.answered
         code = run.participant_code
+        text: Shown
+        shown: Shown
         for answer in run.answers:
             question = questions.get(answer.step_id)
-            if question is None:  # not in the codebook: shown as stored
-                value = json.loads(answer.value)
+            stored = answer.value
+            if stored is None:  # held for safeguarding review: withheld, and not skipped
+                if question is not None and question.grouped:
+                    continue  # not in `given`: counted as no answer until it is released
+                self.held += 1
+                column, text = answer.step_id, None
+                if question is not None:
+                    column, text = question.column, question.text
+                shown, skipped = self.codebook.withheld, None
+            elif question is None:  # not in the codebook: shown as stored
+                value = json.loads(stored)
                 column, text, shown = answer.step_id, None, safe(value)
+                skipped = "yes" if value is None else None
             else:
-                reading = question.read(answer.value)
-                value = reading.value
+                reading = question.read(stored)
                 if question.grouped:
-                    given[question.entry] = value
+                    given[question.entry] = reading.value
                     continue
                 column, text, shown = question.column, question.text, reading.cell
+                skipped = "yes" if reading.value is None else None
             answered.value = answer.answered_at.replace(tzinfo=None)
-            append(
-                [code, run.run_id, column, text, shown, "yes" if value is None else None, answered]
-            )
+            append([code, run.run_id, column, text, shown, skipped, answered])
         for entry, counts in self.equality.items():
             if run.flow_id in entry.flows:
                 counts.update(counted_as(given.get(entry)))
@@ -154,6 +166,7 @@ class WorkbookWriter:
             summary.append([status, self.statuses.get(status, 0)])
         done = self.statuses.get("completed", 0)
         summary.append(["completion rate", f"{done / total:.0%}" if total else "n/a"])
+        summary.append([catalog("en")("export_withheld_count"), self.held])
         if self.round is not None:
             for measure in ("eligible", "invited", "declined", "stopped", "failed"):
                 summary.append([f"round: {measure}", getattr(self.round, measure)])

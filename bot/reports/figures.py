@@ -32,6 +32,7 @@ class QuestionFigures:
     counts: Counter[str] = field(default_factory=Counter)  # by option id
     answered: int = 0  # runs that gave an answer: the n of percentages
     skipped: int = 0
+    withheld: int = 0  # answers held for safeguarding review: not counted until released
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Report:
     equality: list[EqualityFigures] = field(default_factory=list)  # never charted
     untallied: list[Entry] = field(default_factory=list)  # typed equality answers: not counted
     per_day: Counter[date] = field(default_factory=Counter)  # runs by local start date
+    withheld: int = 0  # answers held for safeguarding review, of the questions counted here
 
     @property
     def completion_rate(self) -> float | None:
@@ -98,13 +100,26 @@ async def gather(database: Path, scope: Scope, zone: tzinfo) -> Report:
             asked = codebook.asked(run.flow_id).items()
             counted[run.flow_id] = {s: charted[q.entry] for s, q in asked if q.entry in charted}
         questions = counted[run.flow_id]
-        values = {answer.step_id: json.loads(answer.value) for answer in run.answers}
+        values: dict[str, Any] = {}
+        held: list[str] = []  # held for safeguarding review: their values are not read
+        for answer in run.answers:
+            if answer.value is None:
+                held.append(answer.step_id)
+            else:
+                values[answer.step_id] = json.loads(answer.value)
         for step_id, value in values.items():
             if step_id in questions:
                 _count_answer(questions[step_id], value)
+        for step_id in held:
+            if step_id in questions:
+                questions[step_id].withheld += 1
+                report.withheld += 1
         for tally in report.equality:
             if run.flow_id in tally.flows:
+                # A held answer is not in `values`: the run counts as no answer until then.
                 tally.add(run.status == "completed", values.get(tally.entry.step_id))
+                if tally.entry.step_id in held:
+                    report.withheld += 1
     for figures in report.questions:
         figures.entry = _with_retired_options(figures)
     for tally in report.equality:
@@ -178,6 +193,8 @@ def headline_lines(report: Report) -> list[str]:
         lines.append(
             words("report_first_latest", first=first.isoformat(), latest=last.isoformat())
         )
+    if report.withheld:
+        lines.append(words("report_withheld", count=report.withheld))
     return lines
 
 

@@ -107,7 +107,12 @@ def summary_markdown(report: Report, charts: list[tuple[str, bytes]]) -> str:
     for question in report.charted():
         text = _plain(question.entry.text)
         lines += ["", f"## {text}", ""]
-        counts = words("report_answered", answered=question.answered, skipped=question.skipped)
+        counts = words(
+            "report_answered_withheld" if question.withheld else "report_answered",
+            answered=question.answered,
+            skipped=question.skipped,
+            withheld=question.withheld,
+        )
         lines += [counts, ""]
         lines += [f"![{text}]({chart_name(question.entry)}.png)"]
     lines += untallied_note(report)

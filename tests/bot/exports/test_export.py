@@ -553,6 +553,7 @@ async def test_export_json_holds_back_only_the_equality_question(clash_database,
             "value": 34,
             "shown": 34,
             "skipped": False,
+            "withheld": False,
             "answered_at": ages[0]["answered_at"],
         }
     ]

@@ -21,6 +21,7 @@ from tests.bot.exports.test_export import (
     make_database,
     make_round_database,
 )
+from tests.bot.exports.test_export_withheld import make_held_database, release
 from tests.bot.reports.test_charts import png_size
 from tests.support.bot_harness import SAMPLE_FLOWS
 
@@ -296,3 +297,43 @@ async def test_gather_counts_each_conversations_question_apart_when_ids_clash(tm
     assert "![How was it?](q-sample.rating.png)" in summary
     assert "![How helpful was your last visit?](q-drop-in-clinic.rating.png)" in summary
     assert (tmp_path / "md" / "q-sample.rating.png").exists()
+
+
+async def test_gather_leaves_answers_held_for_review_out_of_the_counts(tmp_path):
+    path = tmp_path / "heard.db"
+    held = await make_held_database(path)  # make_database, and a run with four answers held
+    report = await gather(path, EVERYTHING, UTC)
+    questions = {q.entry.step_id: q for q in report.questions}
+    # The held run chose "place" and rated 2: neither is counted, nor taken as skipped.
+    helped, rating = questions["helped"], questions["rating"]
+    assert (dict(helped.counts), helped.answered, helped.skipped) == (
+        {"staff": 3, "place": 3},
+        3,
+        2,
+    )
+    assert (dict(rating.counts), rating.answered, rating.skipped) == ({"4": 3}, 3, 2)
+    assert (helped.withheld, rating.withheld, questions["visited"].withheld) == (1, 1, 0)
+    assert dict(questions["visited"].counts) == {"true": 6, "false": 2}
+    # Its age counts as no answer; its typed answer to "change" is never counted, so not here.
+    [age] = report.equality
+    assert (age.completed["25-44"], age.completed[""]) == (4, 1)
+    assert report.withheld == 3
+    text = summary_text(report)
+    note = "Answers held for safeguarding review, not counted until a reviewer releases them: 3"
+    assert f"First started: 2026-05-04; latest: 2026-05-04\n{note}\n" in text
+    assert "What helped? Choose up to 2. (n = 3)\n• The staff: 3 (100%)" in text
+    summary = _markdown(report, tmp_path)
+    assert f"- {note}\n" in summary
+    assert "n = 3 answered, 2 skipped, 1 held for safeguarding review" in summary
+    await release(path, held.open_flags)
+    released = await gather(path, EVERYTHING, UTC)
+    helped = {q.entry.step_id: q for q in released.questions}["helped"]
+    assert (dict(helped.counts), helped.answered, helped.withheld) == (
+        {"staff": 3, "place": 4},
+        4,
+        0,
+    )
+    assert released.equality[0].completed["25-44"] == 5
+    assert released.withheld == 0
+    assert "held for safeguarding review" not in summary_text(released)
+    assert "held for safeguarding review" not in _markdown(released, tmp_path)
