@@ -6,7 +6,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
+from conversations.yaml_lines import YamlProblem, load_with_lines
 
 BASE_LANGUAGE = "en"
 
@@ -48,7 +48,11 @@ def catalog(language: str) -> Catalog:
 
 def _read(language: str) -> dict[str, str]:
     path = catalog_dir() / f"{language}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        # The loader conversations use: libyaml's speed, a repeated key refused with its line.
+        data, _ = load_with_lines(path.read_text(encoding="utf-8"))
+    except YamlProblem as problem:
+        raise ValueError(f"{path}: {problem}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a catalogue must be a mapping of keys to sentences")
     return {str(key): str(value) for key, value in data.items()}

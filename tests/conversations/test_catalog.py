@@ -101,3 +101,26 @@ def test_catalog_falls_back_to_english_for_a_missing_key() -> None:
 def test_catalog_unknown_key_is_an_error() -> None:
     with pytest.raises(KeyError):
         catalog("en")("no_such_key")
+
+
+def test_catalog_with_a_repeated_key_is_refused_with_its_line(tmp_path, monkeypatch) -> None:
+    # A repeated key would silently replace the first sentence with the second.
+    (tmp_path / "en.yaml").write_text('hello: "Hi"\nbye: "Bye"\nhello: "Hello"\n')
+    monkeypatch.setattr("conversations.catalog.catalog_dir", lambda: tmp_path)
+    catalog.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"en\.yaml: line 3: the key 'hello' appears twice"):
+            catalog("en")
+    finally:
+        catalog.cache_clear()
+
+
+def test_catalog_keeps_yes_and_no_as_words(tmp_path, monkeypatch) -> None:
+    (tmp_path / "en.yaml").write_text("button_yes: Yes\nbutton_no: no\n")
+    monkeypatch.setattr("conversations.catalog.catalog_dir", lambda: tmp_path)
+    catalog.cache_clear()
+    try:
+        assert catalog("en")("button_yes") == "Yes"
+        assert catalog("en")("button_no") == "no"
+    finally:
+        catalog.cache_clear()
