@@ -345,7 +345,10 @@ async def test_crash_many_sigkills_lose_no_acknowledged_answer(
         for p in plans
         for asked in log.repeated(p.user_id, PATH, tally.backs.get(p.user_id, []))
     ]
-    assert found == [], f"questions asked again after they were answered: {found[:10]}"
+    by_chat = {p.chat: p for p in people}
+    assert found == [], f"questions asked again after they were answered: {found[:10]}\n" + (
+        "\n".join(by_chat[chat].transcript() for chat, _ in found[:3])
+    )
     assert kills.count >= 20
     shown_again = sum(
         len(log.asked(p.user_id)) - len({a.step for a in log.asked(p.user_id)}) for p in plans

@@ -77,19 +77,26 @@ class QuestionLog:
         Questions must go forward along `path` (the steps the participant takes, in order):
         asking the current question again is fine (a restart or a stale button shows where
         they are), asking an earlier one is a repeat, unless the participant went back first;
-        each time in `backs` (when they pressed "Go back") lets the bot go back one question.
+        each time in `backs` (when they pressed "Go back") lets the bot go back one question,
+        once, whenever it does: the current question shown again after a restart in between
+        does not use it up.
         """
         found: list[Asked] = []
         floor = -1
+        credit = 0  # backs pressed and not yet used
         went_back = sorted(backs)
         for asked in self.asked(chat_id):
             while went_back and went_back[0] < asked.at:
                 went_back.pop(0)
-                floor -= 1
+                credit += 1
             place = path.index(asked.step)
-            if place < floor:
+            if place >= floor:
+                floor = place
+            elif floor - place <= credit:
+                credit -= floor - place
+                floor = place
+            else:
                 found.append(asked)
-            floor = max(floor, place)
         return found
 
     def _step_of(self, markup: object) -> str | None:
