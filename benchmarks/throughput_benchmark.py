@@ -1,4 +1,4 @@
-"""Conversations under load: throughput, many people at once, start-up (issue 6: 1, 2 and 4).
+"""Heard under load: throughput, many people at once, broadcast pace, start-up (issue 6, 1-4).
 
 Run: python -m benchmarks.throughput_benchmark [--participants N] [--answers K]
 [--production-participants N] [--many N] [--flows N] [--repeat N] [--only PART] [--no-doc]
@@ -16,7 +16,10 @@ with PicklePersistence asking the same questions.
    (HEARD_SEND_RATE 25, so AIORateLimiter's 30 calls a second overall).
 2. Many people at once: 10,000 people mid-conversation in the bot's own store; memory, and the
    time until every one of them, answering once after a restart, has their next question.
-3. Start-up: `heard check` on 100 conversation files, and `heard run` until it first polls,
+3. Broadcast pace: a round's invitations to 10,000 people at 200 a second and to 1,000 at
+   Telegram's 25, against a fake server that answers 429 above the set rate, beside a bare
+   python-telegram-bot sender (benchmarks.broadcast_benchmark, which also runs alone).
+4. Start-up: `heard check` on 100 conversation files, and `heard run` until it first polls,
    each against `python -c "import telegram"`.
 
 Prints the tables and writes them into docs/performance.md (between this benchmark's markers).
@@ -30,7 +33,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from benchmarks import many_people, startup_benchmark
+from benchmarks import broadcast_benchmark, many_people, startup_benchmark
 from benchmarks.bot_processes import BARE, BARE_256, CONVENTIONAL, HEARD, BotKind, log
 from benchmarks.conversation_load import Measured, measure
 from benchmarks.performance_doc import write_block
@@ -38,7 +41,7 @@ from benchmarks.performance_doc import write_block
 FAST_RATE = 1000.0
 PRODUCTION_RATE = 25.0
 DOC_NAME = "throughput-benchmark"
-DOC_HEADING = "## Conversations under load (issue 6, benchmarks 1, 2 and 4)"
+DOC_HEADING = "## Heard under load (issue 6, benchmarks 1 to 4)"
 METHODS = ("answerCallbackQuery", "editMessageText", "editMessageReplyMarkup", "sendMessage")
 
 
@@ -121,7 +124,9 @@ def main() -> None:
         action="store_true",
         help="restart the conventional bot with everyone too (its stop takes minutes)",
     )
-    parser.add_argument("--only", choices=("throughput", "many", "startup"), default=None)
+    parser.add_argument(
+        "--only", choices=("throughput", "many", "broadcast", "startup"), default=None
+    )
     parser.add_argument(
         "--no-doc", action="store_true", help="print only (--only always prints only)"
     )
@@ -137,6 +142,10 @@ def main() -> None:
         lines += [*conversations(people, args.answers, PRODUCTION_RATE, production, kinds), ""]
     if args.only in (None, "many"):
         lines += [*many_people.run(args.many, FAST_RATE, args.many_conventional), ""]
+    if args.only in (None, "broadcast"):
+        for people, rate in broadcast_benchmark.DEFAULT_SCENARIOS:
+            first, *rest = broadcast_benchmark.scenario(people, rate)
+            lines += [f"3. {first}", *rest, ""]
     if args.only in (None, "startup"):
         lines += [*startup_benchmark.run(args.flows, args.repeat), ""]
     took = time.monotonic() - started
