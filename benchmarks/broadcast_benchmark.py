@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
+from benchmarks.bot_processes import environment
 from benchmarks.fake_server_process import TOKEN
 from benchmarks.process_stats import Usage, usage
 from bot.flows import FlowLibrary
@@ -142,16 +143,7 @@ def run_baseline(api_url: str, participants: int, rate: float) -> Usage:
 
 def heard_environment(api_url: str, database: Path, rate: float) -> dict[str, str]:
     """Return `heard run`'s environment: this fake server, no quiet hours, this rate."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEARD_", "TELEGRAM_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_URL=api_url,
-        HEARD_DATABASE=str(database),
-        HEARD_QUIET_HOURS="",
-        HEARD_SEND_RATE=str(rate),
-        HEARD_LOG_LEVEL="INFO",
-    )
-    return env
+    return environment(api_url, database, rate, survey=False)
 
 
 def invitation_statuses(database: Path) -> Counter[str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT
 from tests.support.bot_harness import SAMPLE_FLOWS, FixedClock, InProcessBot, bot_settings
 from tests.support.chat_user import ChatUser
 from tests.support.coordinating import joined, member, opened, stored_round
+from tests.support.database import rows
 from tests.support.fake_telegram import BotMessage, FakeTelegram
 
 pytestmark = [pytest.mark.faults, pytest.mark.asyncio(loop_scope="module")]
@@ -122,14 +122,6 @@ class World:
         await self.heard.settle(
             self.fake.send_text(user_id, text, chat_id=chat_id, chat_type="group")
         )
-
-
-def rows(database: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-    db = sqlite3.connect(database)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def state(database: Path) -> dict[str, list[tuple[Any, ...]]]:

@@ -13,20 +13,13 @@ import pytest
 
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.rounds.test_dispatch import invitations, member, new_round, until
+from tests.support.database import rows
 from tests.support.fake_telegram import BLOCKED, DEACTIVATED
 
 pytestmark = pytest.mark.faults
 
 GONE = pytest.mark.parametrize("gone", [BLOCKED, DEACTIVATED], ids=["blocked", "deactivated"])
 REVIEWER = 4242
-
-
-def rows(database, sql, args=()):
-    db = sqlite3.connect(database)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def status(database, user_id):

@@ -13,16 +13,9 @@ from storage.sqlite import SQLiteRepository
 from tests.bot.conftest import ADMIN_ID
 from tests.support.bot_harness import InProcessBot, bot_settings
 from tests.support.chat_user import ChatUser
+from tests.support.database import rows
 
 pytestmark = pytest.mark.faults
-
-
-def rows(database, sql, args=()):
-    db = sqlite3.connect(database)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def execute(database, sql, args=()):

@@ -10,7 +10,6 @@ by the redelivery job (every 0.5 s in tests) until it gets through.
 import asyncio
 import json
 import os
-import sqlite3
 import time
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from conversations.loader import load_flow_file
 from tests.support.bot_harness import SAMPLE_FLOWS
 from tests.support.chaos import SENDING, retry_after_violations
+from tests.support.database import rows
 from tests.support.question_log import AGE_GATE, CONSENT, QuestionLog
 
 pytestmark = pytest.mark.faults
@@ -32,14 +32,6 @@ END = "Thank you for taking part."
 ERROR = "Sorry, something went wrong on our side."
 LIKED = (("staff",), ("place",), ("staff", "place"), ("speed",))
 LABELS = {"staff": "The staff", "speed": "Being seen quickly", "place": "The place"}
-
-
-def rows(database, sql, args=()):
-    db = sqlite3.connect(database)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def plan(n):

@@ -1,7 +1,6 @@
 """A round to 200 people, with 429s and blocked chats, while `heard run` is SIGKILLed mid-send."""
 
 import asyncio
-import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +10,7 @@ from storage.repository import ConsentGiven
 from storage.rounds import NewRound
 from storage.sqlite import SQLiteRepository
 from tests.support.bot_harness import BotProcess, bot_environment
+from tests.support.database import rows
 from tests.support.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.slow
@@ -22,14 +22,6 @@ STOPPED = {FIRST_USER + n for n in (10, 90, 150)}
 # Kill when the server has seen this many invitations (each mid-way through the sending).
 KILL_AFTER = (20, 60, 100, 140)
 INVITATION = "We'd like to hear from you about"
-
-
-def rows(database, sql, args=()):
-    db = sqlite3.connect(database)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 async def seed(database, flows_dir):

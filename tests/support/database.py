@@ -1,0 +1,16 @@
+"""Read the bot's SQLite file from a test, on a connection of its own, closed after each read."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+
+def rows(database: Path | str, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    """Return every row the query gives, read on a fresh connection."""
+    db = sqlite3.connect(database)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
