@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.exports.codebook import Cell as Shown
@@ -75,8 +76,8 @@ class WorkbookWriter:
         sheet: WriteOnlyWorksheet = self.book.create_sheet(title)
         sheet.freeze_panes = "A2"
         widths = sheet.column_dimensions  # type: ignore[attr-defined]  # present at run time
-        for index in range(len(header)):
-            widths[_column(index)].width = width
+        for index in range(1, len(header) + 1):
+            widths[get_column_letter(index)].width = width
         bold = Font(bold=True)
         cells = []
         for name in header:
@@ -200,12 +201,3 @@ def _dated(cell: Cell, moment: Any) -> Any:
         return None
     cell.value = moment
     return cell
-
-
-def _column(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters

@@ -101,19 +101,18 @@ async def gather(database: Path, scope: Scope, zone: tzinfo) -> Report:
             counted[run.flow_id] = {s: charted[q.entry] for s, q in asked if q.entry in charted}
         questions = counted[run.flow_id]
         values: dict[str, Any] = {}
-        held: list[str] = []  # held for safeguarding review: their values are not read
+        held: set[str] = set()  # held for safeguarding review: their values are not read
         for answer in run.answers:
+            figures = questions.get(answer.step_id)
             if answer.value is None:
-                held.append(answer.step_id)
-            else:
-                values[answer.step_id] = json.loads(answer.value)
-        for step_id, value in values.items():
-            if step_id in questions:
-                _count_answer(questions[step_id], value)
-        for step_id in held:
-            if step_id in questions:
-                questions[step_id].withheld += 1
-                report.withheld += 1
+                held.add(answer.step_id)
+                if figures is not None:
+                    figures.withheld += 1
+                    report.withheld += 1
+                continue
+            values[answer.step_id] = value = json.loads(answer.value)
+            if figures is not None:
+                _count_answer(figures, value)
         for tally in report.equality:
             if run.flow_id in tally.flows:
                 # A held answer is not in `values`: the run counts as no answer until then.
