@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import inspect
 import string
 from pathlib import Path
@@ -14,6 +13,7 @@ import yaml
 from conversations import render
 from conversations.catalog import BASE_LANGUAGE, Catalog, catalog, catalog_dir, languages
 from conversations.events import RepromptReason
+from tests.support.catalog_keys import keys_asked_for
 
 CATALOG_FILES = sorted(catalog_dir().glob("*.yaml"))
 
@@ -30,24 +30,7 @@ def placeholders(text: str) -> set[str]:
 
 def keys_used_by_render() -> set[str]:
     """Return every catalogue key render.py names: words("key"), `a if b else c`, dicts."""
-    tree = ast.parse(inspect.getsource(render))
-    keys: set[str] = set()
-
-    def strings(node: ast.expr) -> list[str]:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return [node.value]
-        if isinstance(node, ast.IfExp):
-            return strings(node.body) + strings(node.orelse)
-        return []
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args:
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name == "words":
-                keys.update(strings(node.args[0]))
-        elif isinstance(node, ast.Dict):  # {Paused: "paused", ...}
-            keys.update(s for value in node.values if value is not None for s in strings(value))
+    keys = keys_asked_for(inspect.getsource(render), dict_values=True)
     # self.words(reprompt.reason) names its key at run time: every reason is a key.
     keys.update(get_args(RepromptReason))
     return keys

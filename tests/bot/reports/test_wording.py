@@ -1,6 +1,5 @@
 """Report and export wording comes from the catalogue, and every key asked for is there."""
 
-import ast
 from datetime import UTC
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from bot.reports.figures import gather, summary_text
 from bot.reports.report_cli import summary_markdown
 from conversations.catalog import catalog
 from tests.bot.exports.test_export import make_database
+from tests.support.catalog_keys import keys_asked_for
 
 MODULES = sorted(
     path
@@ -21,31 +21,8 @@ MODULES = sorted(
 )
 
 
-def keys_asked_for(path: Path) -> set[str]:
-    """Return the keys a module passes to words(...) or catalog(...)(...)."""
-    keys: set[str] = set()
-
-    def strings(node: ast.expr) -> list[str]:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return [node.value]
-        if isinstance(node, ast.IfExp):
-            return strings(node.body) + strings(node.orelse)
-        return []
-
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not isinstance(node, ast.Call) or not node.args:
-            continue
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if name == "words" or (
-            isinstance(func, ast.Call) and getattr(func.func, "id", "") == "catalog"
-        ):
-            keys.update(strings(node.args[0]))
-    return keys
-
-
 def test_every_key_reports_and_exports_ask_for_is_in_the_catalogue():
-    asked = set().union(*(keys_asked_for(path) for path in MODULES))
+    asked = set().union(*(keys_asked_for(path.read_text(encoding="utf-8")) for path in MODULES))
     assert {"report_started", "report_equality_key", "chart_n", "scope_everything"} <= asked
     assert sorted(asked - catalog("en").keys()) == []
 
