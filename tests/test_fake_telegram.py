@@ -745,6 +745,17 @@ async def test_chaos_flood_burst_refuses_sends_until_retry_after_passes(
     assert [m.text for m in server.chat_messages(chat)] == ["three"]
 
 
+async def test_chaos_burst_at_starts_a_burst_on_that_send_whatever_the_dice(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    chaos = server.chaos(seed=1, error_rate=0.0, timeout_rate=0.0, burst_at=2)
+    await bot.send_message(chat, "one")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chat, "two")
+    assert chaos.injected["429 bursts"] == 1
+    assert [m.text for m in server.chat_messages(chat)] == ["one"]
+
+
 async def test_chaos_only_touches_the_methods_named(
     server: FakeTelegram, bot: Bot, chat: int
 ) -> None:

@@ -135,7 +135,12 @@ async def test_network_faults_lose_nothing_and_honour_retry_after(
     log = QuestionLog(fake, FLOW)
     started = time.monotonic()
     chaos = fake.chaos(
-        seed=SEED, error_rate=0.05, timeout_rate=0.02, burst_rate=0.01, retry_after=1
+        seed=SEED,
+        error_rate=0.05,
+        timeout_rate=0.02,
+        burst_rate=0.01,
+        retry_after=1,
+        burst_at=20,  # one burst at least, whatever order the calls come in
     )
     people = [Person(fake, log, n) for n in range(PEOPLE)]
     await asyncio.gather(*(p.answer_everything() for p in people))

@@ -17,7 +17,9 @@ What real Telegram does, and so what this does:
   with the seconds left. getUpdates is never flood-limited, by Telegram or here.
 
 The dice are seeded, so the sequence of rolls is the same for the same seed; which call meets
-which roll depends on the order the calls arrive in, which concurrency can change.
+which roll depends on the order the calls arrive in, which concurrency can change. A test that
+must see a burst whatever the order sets `burst_at`: the send with that number (1 for the first
+in scope) starts one, dice or no dice.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class ChaosSettings:
     retry_after: int = 1
     hang_seconds: float = 0.0
     methods: frozenset[str] | None = None  # None: every method
+    burst_at: int | None = None  # this send (counting from 1) starts a burst in any case
 
     def __post_init__(self) -> None:
         rates = (self.error_rate, self.timeout_rate, self.burst_rate)
@@ -92,6 +95,7 @@ class Chaos:
         self.injected: Counter[str] = Counter()
         self._dice = random.Random(settings.seed)
         self._flood_until = 0.0
+        self._sends = 0
 
     def roll(self, method: str, now: float) -> Fault | None:
         """Return the fault for one call of `method` arriving at `now`, or None to answer it."""
@@ -100,6 +104,10 @@ class Chaos:
             return None
         if method in SENDING and now < self._flood_until:
             return self._flood(now)
+        if method in SENDING:
+            self._sends += 1
+            if self._sends == settings.burst_at:
+                return self._burst(now)
         roll = self._dice.random()
         if roll < settings.error_rate:
             code, description = self._dice.choice(SERVER_ERRORS)
@@ -112,10 +120,13 @@ class Chaos:
             return Drop(performed, settings.hang_seconds)
         roll -= settings.timeout_rate
         if method in SENDING and roll < settings.burst_rate:
-            self.injected["429 bursts"] += 1
-            self._flood_until = now + settings.retry_after
-            return self._flood(now)
+            return self._burst(now)
         return None
+
+    def _burst(self, now: float) -> Failure:
+        self.injected["429 bursts"] += 1
+        self._flood_until = now + self.settings.retry_after
+        return self._flood(now)
 
     def _flood(self, now: float) -> Failure:
         wait = max(1, math.ceil(self._flood_until - now))

@@ -1015,6 +1015,7 @@ class FakeTelegram:
         retry_after: int = 1,
         hang_seconds: float = 0.0,
         methods: Iterable[str] | None = None,
+        burst_at: int | None = None,
     ) -> Chaos:
         """Inject random faults into calls from now on (tests/support/chaos.py); calm() ends it.
 
@@ -1032,6 +1033,7 @@ class FakeTelegram:
                 retry_after,
                 hang_seconds,
                 method_set(methods),
+                burst_at,
             )
         )
         return self._chaos
