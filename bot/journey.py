@@ -222,8 +222,9 @@ class Journey:
             # What was sent while they had blocked the bot never reached them: show where they
             # are before anything typed is taken as an answer.
             action = Resume()
+        shown = True
         if run.needs_delivery and not isinstance(action, Show | Resume):
-            run = await self._show_again(who.chat_id, participant, run)
+            run, shown = await self._show_again(who.chat_id, participant, run)
         if isinstance(action, Text) and risk is not None:
             action = Text(action.text, risk=True)
         state = RunState.model_validate_json(run.state)
@@ -231,7 +232,7 @@ class Journey:
             await self._after_round(who, participant, run, action, risk)
             return
         outcome = await self._advance(
-            who.chat_id, participant, flow, run, state, action, stale=stale
+            who.chat_id, participant, flow, run, state, action, stale=stale, deliver=shown
         )
         if isinstance(action, Text) and risk is not None:
             step = next((e.step for e in outcome.effects if isinstance(e, Record)), None)
@@ -295,8 +296,10 @@ class Journey:
         renderer = self._renderer(flow, participant, run)
         await self._deliver(pending.chat_id, run, renderer.render(effects))
 
-    async def _show_again(self, chat_id: int, participant: Participant, run: Run) -> Run:
-        """Show a run saved but not known to be shown, before acting on it.
+    async def _show_again(
+        self, chat_id: int, participant: Participant, run: Run
+    ) -> tuple[Run, bool]:
+        """Show a run saved but not known to be shown, before acting on it; say if it was.
 
         A crash (or a timeout) after Telegram took the question but before it was recorded
         leaves the run pointing at the message before it: edits for this action (a tick, "Your
@@ -305,10 +308,11 @@ class Journey:
         try:
             await self.redeliver(Pending(run, chat_id, participant.language))
         except TelegramError as error:
-            # Still unreachable: the action is stored all the same, and shown later.
+            # Still not shown: the action is stored all the same, and shown with the rest by
+            # the redelivery job, never as edits to a message that may not be the one on screen.
             log.warning("could not show a run again before acting on it: %s", error)
-            return run
-        return await self.repository.run(run.id) or run
+            return run, False
+        return await self.repository.run(run.id) or run, True
 
     async def _advance(
         self,
@@ -319,7 +323,12 @@ class Journey:
         state: RunState,
         action: Input,
         stale: bool = False,
+        deliver: bool = True,
     ) -> Outcome:
+        """Apply an action, store what changed, then show it (unless `deliver` is False).
+
+        Not delivered, the run is left to be shown by the redelivery job (it needs delivery).
+        """
         language = participant.language
         outcome = advance(flow, state, action, self.clock.now())
         effects: tuple[Effect, ...] = outcome.effects
@@ -333,6 +342,8 @@ class Journey:
         if changed:
             # Durable before visible: the answer is stored before the next question is sent.
             await self._save(run, outcome.state, effects)
+        if not deliver:
+            return outcome
         messages = self._renderer(flow, participant, run).render(effects)
         if finished and participant.contact_changed_at is None:
             messages.append(contact_question(language))

@@ -103,3 +103,34 @@ async def test_crash_between_send_and_its_record_edits_the_question_they_see(
         ("rating", "4"),
         ("liked", json.dumps(["staff"])),
     ]
+
+
+async def test_crash_window_not_shown_again_keeps_the_action_off_the_old_message(
+    fake, no_redelivery_job, database
+):
+    # As above, and Telegram fails the question shown again: the press is stored, nothing
+    # lands on the rating above, and the question is shown with its tick before the next press.
+    user = ChatUser(fake, 1001, settle=no_redelivery_job.settle)
+    await user.send("/start")
+    await user.press("Yes, I'm 18 or older")
+    await user.press("Yes, I agree")
+    await user.press("Yes")
+    rating = user.messages()[-1]
+    await user.press("4")
+    execute(
+        database,
+        "UPDATE runs SET needs_delivery = 1, prompt_message_id = ?",
+        (rating.message_id,),
+    )
+    fake.fail_next("sendMessage", error_code=502, description="Bad Gateway", times=1)
+    await user.press("The staff")
+    assert shown(user, rating.message_id) == ("How was it?\n\nYour answer: 4", [])
+    assert rows(database, "SELECT needs_delivery FROM runs") == [(1,)]
+    await user.press("The place")
+    assert {"✅ The staff", "✅ The place"} <= set(user.buttons())
+    assert shown(user, rating.message_id) == ("How was it?\n\nYour answer: 4", [])
+    await user.press("Done")
+    assert "How did you contact them?" in user.last_text()
+    assert rows(database, "SELECT value FROM answers WHERE step_id = 'liked'") == [
+        (json.dumps(["staff", "place"]),)
+    ]
