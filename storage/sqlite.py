@@ -260,13 +260,18 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         await self._atomic(write)
 
     async def mark_delivered(self, run_id: int, prompt_message_id: int | None) -> None:
-        """Note that the run's messages were shown, and which message holds the question."""
+        """Note that the run's messages were shown, and which message holds the question.
+
+        Not waited onto the disk: a power cut may lose the note (the bot crashing cannot), and
+        then the run is shown again on start-up, as after a crash just before it.
+        """
         await self._atomic(
             lambda db: db.execute(
                 "UPDATE runs SET needs_delivery = 0, "
                 "prompt_message_id = COALESCE(?, prompt_message_id) WHERE id = ?",
                 (prompt_message_id, run_id),
-            )
+            ),
+            durable=False,
         )
 
     async def undelivered(self) -> list[Pending]:

@@ -38,22 +38,32 @@ class SQLiteBase:
                 raise
             await self._db.execute("COMMIT")
 
-    async def _atomic(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _atomic(self, work: Callable[[sqlite3.Connection], T], durable: bool = True) -> T:
         """Run `work` as one transaction on the connection's thread, in a single trip.
 
-        As durable as `_transaction` (the same BEGIN IMMEDIATE and COMMIT); `work` must be
-        plain SQL on the connection it is given, with no waiting on anything else.
+        As durable as `_transaction` (the same BEGIN IMMEDIATE and COMMIT, with the
+        connection's `synchronous=FULL`). `durable=False` commits without waiting for the disk
+        (`synchronous=NORMAL`, for a note that may be lost to a power cut, never to a crash of
+        the bot): it is still ordered, and it is on the disk with the next durable commit,
+        whose sync covers everything written before it. `work` must be plain SQL on the
+        connection it is given, with no waiting on anything else.
         """
 
         def whole(connection: sqlite3.Connection) -> T:
-            connection.execute("BEGIN IMMEDIATE")
+            if not durable:
+                connection.execute("PRAGMA synchronous=NORMAL")
             try:
-                result = work(connection)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(connection)
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+                return result
+            finally:
+                if not durable:
+                    connection.execute("PRAGMA synchronous=FULL")
 
         async with self._lock:
             # aiosqlite has no public way to run a function on its thread; _execute is the

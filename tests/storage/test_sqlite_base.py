@@ -80,3 +80,32 @@ async def test_sqlite_base_concurrent_saves_all_land_and_are_durable(repo, tmp_p
             "JOIN answers a ON a.run_id = r.id ORDER BY r.id"
         ).fetchall()
     assert rows == [(run.id, f'{{"i": {i}}}', 500 + i, str(i)) for i, run in enumerate(runs)]
+
+
+async def synchronous(repo):
+    return (await repo._one("PRAGMA synchronous"))[0]
+
+
+async def test_sqlite_base_a_note_not_waited_onto_the_disk_leaves_commits_durable(repo):
+    run = await start(repo)
+    assert await synchronous(repo) == 2  # FULL: every commit waits for the disk
+
+    seen = []
+
+    def note(db):
+        seen.append(db.execute("PRAGMA synchronous").fetchone()[0])
+        db.execute("UPDATE runs SET needs_delivery = 0 WHERE id = ?", (run.id,))
+
+    await repo._atomic(note, durable=False)
+    assert seen == [1]  # NORMAL for this commit only
+    assert await synchronous(repo) == 2
+
+    def fail(db):
+        raise sqlite3.IntegrityError("a failure inside a note")
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await repo._atomic(fail, durable=False)
+    assert await synchronous(repo) == 2
+    await repo.mark_delivered(run.id, 77)
+    assert await synchronous(repo) == 2
+    assert (await repo.run(run.id)).prompt_message_id == 77
