@@ -47,8 +47,9 @@ def stop_process(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> in
 class FakeServer:
     """The fake Bot API server in its own process, with the load driver's routes."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, latency_ms: float = 0.0) -> None:
         self.folder = folder
+        self.latency_ms = latency_ms
         self.process: subprocess.Popen[str] | None = None
         self.port = 0
         self.control_port = 0
@@ -56,6 +57,7 @@ class FakeServer:
     def __enter__(self) -> Self:
         command = [sys.executable, "-m", "benchmarks.fake_server_process", "--control"]
         command += ["--figures", str(self.folder / "server-figures.json")]
+        command += ["--latency-ms", str(self.latency_ms)]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         # The server prints its ports once it is ready; wait for that line, but not forever.

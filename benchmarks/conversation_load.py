@@ -93,11 +93,11 @@ def stored_answers(database: Path) -> int:
 
 
 async def drive(
-    kind: BotKind, folder: Path, participants: int, answers: int, rate: float
+    kind: BotKind, folder: Path, participants: int, answers: int, rate: float, latency_ms: float
 ) -> Measured:
     """Run one bot, onboard the participants, time their answers; return the figures."""
-    bound = 120.0 + participants * answers / 5.0
-    with FakeServer(folder) as server, BotProcess(kind, server, folder, rate) as bot:
+    bound = 120.0 + participants * answers / 5.0 * (1 + latency_ms / 10)
+    with FakeServer(folder, latency_ms) as server, BotProcess(kind, server, folder, rate) as bot:
         async with ControlClient(server.control_port) as client:
             ready = await wait_ready(client, bot, READY_SECONDS)
             driver = Driver(client, bot.alive)
@@ -124,11 +124,16 @@ async def drive(
     )
 
 
-def measure(kind: BotKind, participants: int, answers: int, rate: float) -> Measured:
+def measure(
+    kind: BotKind, participants: int, answers: int, rate: float, latency_ms: float = 0.0
+) -> Measured:
     """Measure one bot in a temporary folder, removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="heard-throughput-"))
     try:
-        log(f"{kind.name}: {participants} people x {answers} answers, send rate {rate:g}")
-        return asyncio.run(drive(kind, folder, participants, answers, rate))
+        log(
+            f"{kind.name}: {participants} people x {answers} answers, send rate {rate:g}, "
+            f"{latency_ms:g} ms a call"
+        )
+        return asyncio.run(drive(kind, folder, participants, answers, rate, latency_ms))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

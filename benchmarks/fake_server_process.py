@@ -1,11 +1,13 @@
 """Run the fake Bot API server in a process of its own, for benchmarks.
 
 Run: python -m benchmarks.fake_server_process --figures PATH [--send-limit N] [--chats FIRST:COUNT]
-[--control]
+[--control] [--latency-ms MS]
 
 It serves on 127.0.0.1 only and prints one JSON line, {"port": PORT}, once it is ready; with
 --control, {"port": PORT, "control_port": PORT} and a load driver can act as users through the
-routes of benchmarks.fake_server_control on the second port (127.0.0.1 too). The
+routes of benchmarks.fake_server_control on the second port (127.0.0.1 too). With
+--latency-ms, every Bot API call waits that long before it is carried out (Telegram's round
+trip is about 100 ms; the driver's routes are not delayed). The
 private chats FIRST, FIRST+1, ... are open from the start, as if those people had written to
 the bot. On SIGTERM or SIGINT (or after --max-seconds, so it always stops by itself) it writes
 every sendMessage call it answered to the figures file as JSON, then exits:
@@ -46,7 +48,8 @@ def send_records(server: FakeTelegram) -> list[list[float]]:
 
 async def serve(args: argparse.Namespace) -> None:
     """Serve until told to stop, then write the figures."""
-    server = FakeTelegram(TOKEN, send_limit_per_second=args.send_limit)
+    latency = args.latency_ms / 1000
+    server = FakeTelegram(TOKEN, send_limit_per_second=args.send_limit, latency=latency)
     for text in args.chats:
         for chat_id in chat_range(text):
             server.add_private_chat(chat_id)
@@ -76,6 +79,7 @@ def main() -> None:
     parser.add_argument("--send-limit", type=float, default=None)
     parser.add_argument("--chats", action="append", default=[], metavar="FIRST:COUNT")
     parser.add_argument("--max-seconds", type=float, default=1800.0)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every call")
     parser.add_argument(
         "--control", action="store_true", help="serve the load driver's routes too"
     )

@@ -1,7 +1,8 @@
 """Heard under load: throughput, many people at once, broadcast pace, start-up (issue 6, 1-4).
 
 Run: python -m benchmarks.throughput_benchmark [--participants N] [--answers K]
-[--production-participants N] [--many N] [--flows N] [--repeat N] [--only PART] [--no-doc]
+[--production-participants N] [--telegram-participants N] [--many N] [--flows N]
+[--repeat N] [--only PART] [--no-doc]
 
 Everything runs on 127.0.0.1, each bot in its own process against a fresh fake Bot API server
 process (benchmarks.fake_server_process --control), driven by a load driver in this process
@@ -11,9 +12,10 @@ in the same run, on the same server, with the same AIORateLimiter settings as He
 per answer with no database; (b) benchmarks.throughput_conventional, a ConversationHandler
 with PicklePersistence asking the same questions.
 
-1. Conversation throughput, twice: with HEARD_SEND_RATE=1000, which raises the limiter so the
-   framework is measured rather than the limiter, and with the limiter as in production
-   (HEARD_SEND_RATE 25, so AIORateLimiter's 30 calls a second overall).
+1. Conversation throughput, three times: with HEARD_SEND_RATE=1000, which raises the limiter
+   so the framework is measured rather than the limiter; with the limiter as in production
+   (HEARD_SEND_RATE 25, so AIORateLimiter's 30 calls a second overall); and with that limiter
+   and every call taking 100 ms at the server, as calls to Telegram do.
 2. Many people at once: 10,000 people mid-conversation in the bot's own store; memory, and the
    time until every one of them, answering once after a restart, has their next question.
 3. Broadcast pace: a round's invitations to 10,000 people at 200 a second and to 1,000 at
@@ -40,6 +42,7 @@ from benchmarks.performance_doc import write_block
 
 FAST_RATE = 1000.0
 PRODUCTION_RATE = 25.0
+TELEGRAM_MS = 100.0  # a Bot API call's round trip to Telegram, about
 DOC_NAME = "throughput-benchmark"
 DOC_HEADING = "## Heard under load (issue 6, benchmarks 1 to 4)"
 METHODS = ("answerCallbackQuery", "editMessageText", "editMessageReplyMarkup", "sendMessage")
@@ -96,10 +99,15 @@ def conversation_table(title: str, rows: list[Measured], expected: int) -> list[
 
 
 def conversations(
-    participants: int, answers: int, rate: float, label: str, kinds: list[BotKind]
+    participants: int,
+    answers: int,
+    rate: float,
+    label: str,
+    kinds: list[BotKind],
+    latency_ms: float = 0.0,
 ) -> list[str]:
     """Measure the baselines and Heard in one scenario; return its table."""
-    rows = [measure(kind, participants, answers, rate) for kind in kinds]
+    rows = [measure(kind, participants, answers, rate, latency_ms) for kind in kinds]
     title = (
         f"1. Conversation throughput: {participants:,} people x {answers} answers "
         f"(buttons and typed), {label}"
@@ -113,6 +121,7 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=500)
     parser.add_argument("--answers", type=int, default=10, choices=range(1, 11))
     parser.add_argument("--production-participants", type=int, default=20)
+    parser.add_argument("--telegram-participants", type=int, default=30)
     parser.add_argument("--many", type=int, default=10_000, help="people mid-conversation")
     parser.add_argument("--flows", type=int, default=100, help="files for heard check")
     parser.add_argument("--repeat", type=int, default=3, help="start-up timings per command")
@@ -140,6 +149,12 @@ def main() -> None:
         production = "limiter as in production (HEARD_SEND_RATE=25: 30 calls/s overall)"
         people, kinds = args.production_participants, [BARE, CONVENTIONAL, HEARD]
         lines += [*conversations(people, args.answers, PRODUCTION_RATE, production, kinds), ""]
+        on_telegram = f"limiter as in production and {TELEGRAM_MS:g} ms a call, as on Telegram"
+        people = args.telegram_participants
+        lines += [
+            *conversations(people, args.answers, PRODUCTION_RATE, on_telegram, kinds, TELEGRAM_MS),
+            "",
+        ]
     if args.only in (None, "many"):
         lines += [*many_people.run(args.many, FAST_RATE, args.many_conventional), ""]
     if args.only in (None, "broadcast"):

@@ -780,3 +780,13 @@ async def test_chaos_retry_after_violations_catch_a_client_that_does_not_wait(
     [first, late] = [c for c in server.calls_of("sendMessage")]
     assert retry_after_violations(server.calls) == [late]
     assert late.arrived - first.at < 2
+
+
+async def test_latency_holds_every_call_that_long_before_it_is_carried_out(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    server.latency = 0.2
+    asked = time.monotonic()
+    await bot.send_message(chat, "slow")
+    assert time.monotonic() - asked >= 0.2
+    assert server.calls_of("sendMessage")[-1].at - asked >= 0.2  # carried out after the wait

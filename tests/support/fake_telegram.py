@@ -720,8 +720,12 @@ class FakeTelegram:
         *,
         bot_username: str = "heard_test_bot",
         send_limit_per_second: float | None = None,
+        latency: float = 0.0,
     ) -> None:
         """Make a server; with send_limit_per_second, sends above that rate answer 429.
+
+        With `latency`, every call waits that many seconds before it is carried out, as calls
+        to Telegram take a round trip over the internet (about 0.1 s).
 
         The limit is a sliding one-second window over sends (sendMessage, sendDocument,
         sendPhoto, across all chats): a send that would make more than `send_limit_per_second`
@@ -732,6 +736,7 @@ class FakeTelegram:
             raise ValueError(f"expected a send limit of 1 or more; got {send_limit_per_second}")
         self.token = token
         self.send_limit_per_second = send_limit_per_second
+        self.latency = latency
         self._recent_sends: deque[float] = deque()
         self.bot_username = bot_username
         self.bot_user: JSON = {
@@ -1063,6 +1068,8 @@ class FakeTelegram:
         method = method_names().get(requested.lower())
         if method is None:
             return self._answer(requested, {}, ApiError(404, "Not Found"))
+        if self.latency:
+            await asyncio.sleep(self.latency)
         arrived = time.monotonic()
         params: JSON = {}
         fault = None
