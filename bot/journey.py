@@ -166,18 +166,17 @@ class Journey:
 
     async def press(self, who: Who, button: QuestionButton) -> None:
         """Apply a question button, or say it is stale and show the current question."""
-        contact = await self.repository.contact_for_user(who.user_id)
+        contact, run = await self.repository.contact_and_run(who.user_id)
         if contact is None:
             await self._introduce(who, stale=True)
             return
-        run = await self.repository.latest_run(contact.participant.code)
         if run is None or run.id != button.run or run.flow_version != button.version:
-            await self.act(who, Show(), contact=contact, stale=True)
+            await self.act(who, Show(), contact=contact, run=run, stale=True)
             return
         flow = await self.flows.version(run.flow_id, run.flow_version)
         action = button_input(flow, button) if flow else None
         if action is None:
-            await self.act(who, Show(), contact=contact, stale=True)
+            await self.act(who, Show(), contact=contact, run=run, stale=True)
             return
         await self.act(who, action, contact=contact, run=run)
 
@@ -192,9 +191,14 @@ class Journey:
     ) -> None:
         """Apply one action to the participant's current run; strangers get the intro.
 
-        `contact` and `run`, when given, were just read under this chat's lock (by press).
+        `contact` and `run`, when given, were just read under this chat's lock (by press); what
+        is not given is read here, the contact and the latest run in one query.
         """
-        contact = contact or await self.repository.contact_for_user(who.user_id)
+        if contact is None:
+            contact, latest = await self.repository.contact_and_run(who.user_id)
+            run = run or latest
+        elif run is None:
+            run = await self.repository.latest_run(contact.participant.code)
         risk = self.watch.check(action.text) if isinstance(action, Text) else None
         if contact is None:
             if risk is not None:
@@ -207,7 +211,6 @@ class Journey:
         if participant.status != "active":
             participant = await self._welcome_back(who, participant)
         language = participant.language
-        run = run or await self.repository.latest_run(participant.code)
         if run is None:
             # Consent stored but no run begun (a crash between the two): offer it from the top.
             if risk is not None:

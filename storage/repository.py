@@ -173,6 +173,9 @@ class Repository(RoundStore, Protocol):
     async def contact_for_user(self, user_id: int) -> Contact | None:
         """Return the participant behind a Telegram user, if they ever consented."""
 
+    async def contact_and_run(self, user_id: int) -> tuple[Contact | None, Run | None]:
+        """Return contact_for_user and that participant's latest_run, read together."""
+
     async def enrol(
         self,
         *,

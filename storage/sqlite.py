@@ -110,6 +110,22 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
             return None
         return Contact(_participant(row), int(row[7]))
 
+    async def contact_and_run(self, user_id: int) -> tuple[Contact | None, Run | None]:
+        """Return contact_for_user and that participant's latest_run, in one query."""
+        row = await self._one(
+            f"SELECT {PARTICIPANT_COLUMNS}, i.chat_id, "
+            f"{', '.join('r.' + column for column in RUN_COLUMNS.split(', '))} "
+            "FROM identities i JOIN participants p ON p.code = i.participant_code "
+            "LEFT JOIN runs r "
+            "ON r.id = (SELECT MAX(id) FROM runs WHERE participant_code = p.code) "
+            "WHERE i.telegram_user_id = ?",
+            (user_id,),
+        )
+        if row is None:
+            return None, None
+        contact = Contact(_participant(row), int(row[7]))
+        return contact, None if row[8] is None else _run(row[8:])
+
     async def enrol(
         self,
         *,

@@ -305,3 +305,30 @@ async def test_repository_flags_mark_the_answer_and_lose_their_text_on_deletion(
     [kept] = await repo.flags()
     assert (kept.participant_code, kept.run_id, kept.text) == (None, None, None)
     assert kept.phrase == "no point going on"
+
+
+async def test_contact_and_run_reads_both_at_once(tmp_path):
+    repo = await SQLiteRepository.open(tmp_path / "heard.db")
+    try:
+        await repo.register_flow("sample", 1, "hash-1", '{"id": "sample"}', NOW)
+        assert await repo.contact_and_run(4242) == (None, None)
+        participant = await repo.enrol(
+            user_id=4242,
+            chat_id=4243,
+            language="en",
+            consent=ConsentGiven("sample", 1, 1),
+            now=NOW,
+        )
+        contact, run = await repo.contact_and_run(4242)
+        assert contact == await repo.contact_for_user(4242)
+        assert contact.chat_id == 4243
+        assert run is None
+        first = await repo.start_run(participant.code, "sample", 1, "{}", NOW)
+        second = await repo.start_run(participant.code, "sample", 1, '{"n": 2}', NOW)
+        await repo.mark_delivered(second.id, 9)
+        contact, run = await repo.contact_and_run(4242)
+        assert run == await repo.latest_run(participant.code)
+        assert run.id == second.id != first.id
+        assert run.prompt_message_id == 9
+    finally:
+        await repo.close()
