@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -61,6 +63,19 @@ class ExportRound:
     status: str
 
 
+# One answer as a spreadsheet needs it: (run id, step id, value as stored or None while held
+# for safeguarding review, answered at as a day number: see DAY_SQL). A plain tuple, as SQLite
+# returns it: a hundred thousand of them are passed on as they are.
+SheetAnswer = tuple[int, str, str | None, float]
+
+
+class SheetRun(NamedTuple):
+    """One run with its answers, as a spreadsheet needs them."""
+
+    run: ExportRun  # without its answers: they are in `answers`
+    answers: list[SheetAnswer]
+
+
 class ExportResponse(NamedTuple):
     """One run in wide form, as a Responses row needs it."""
 
@@ -72,6 +87,9 @@ RUN_SQL = (
     "SELECT r.id, r.participant_code, r.round_id, r.flow_id, r.flow_version, r.status, "
     "r.started_at, r.completed_at"
 )
+# When an answer was given (UTC), as spreadsheets store a time: days since 1899-12-30, whose
+# Julian day number is 2415018.5.
+DAY_SQL = "julianday(a.answered_at) - 2415018.5"
 # An answer (a), or NULL while it is held for safeguarding review. SQLite lists the open flags
 # once per query and looks each answer up in that list. Kept as a CASE condition: as a value,
 # `IN` must tell false from NULL, and would scan the whole list on every answer not in it.
@@ -95,10 +113,36 @@ async def stream_runs(
     once, not once per answer. Every query reads the same snapshot of the database. A held
     answer's value is None.
     """
+    parse = datetime.fromisoformat
+    async for run, answers in _runs_with_answers(path, flow_id, round_id, chunk, "a.answered_at"):
+        run.answers = [ExportAnswer(step, value, parse(at)) for _, step, value, at in answers]
+        yield run
+
+
+async def stream_sheet_runs(
+    path: str | Path,
+    flow_id: str | None = None,
+    chunk: int = 500,
+    *,
+    round_id: int | None = None,
+) -> AsyncIterator[SheetRun]:
+    """Yield runs as stream_runs does, each answer's time as the day number spreadsheets store.
+
+    SQLite works the day numbers out (to the millisecond, as it keeps times), and the rows it
+    returns are the answers themselves: nothing is made per answer in Python.
+    """
+    async for run, answers in _runs_with_answers(path, flow_id, round_id, chunk, DAY_SQL):
+        yield SheetRun(run, answers)
+
+
+async def _runs_with_answers(
+    path: str | Path, flow_id: str | None, round_id: int | None, chunk: int, time_sql: str
+) -> AsyncIterator[tuple[ExportRun, list[Any]]]:
+    """Yield runs without their answers, each with its answers' rows (run, step, value, time)."""
     filters, args = _filters(flow_id, round_id)
     runs_sql = f"{RUN_SQL} FROM runs r WHERE r.id > ?{filters} ORDER BY r.id LIMIT ?"
     answers_sql = (
-        f"SELECT a.run_id, a.step_id, {ANSWER_OR_HELD_SQL}, a.answered_at FROM answers a "
+        f"SELECT a.run_id, a.step_id, {ANSWER_OR_HELD_SQL}, {time_sql} FROM answers a "
         + ("JOIN runs r ON r.id = a.run_id " if filters else "")
         + f"WHERE a.run_id > ? AND a.run_id <= ?{filters} ORDER BY a.run_id, a.seq"
     )
@@ -106,17 +150,16 @@ async def stream_runs(
         after = 0
         while True:
             async with db.execute(runs_sql, [after, *args, chunk]) as cursor:
-                runs = {row[0]: _export_run(row) for row in await cursor.fetchall()}
+                runs = [_export_run(row) for row in await cursor.fetchall()]
             if not runs:
                 return
-            last = max(runs)
+            last = runs[-1].run_id
             async with db.execute(answers_sql, [after, last, *args]) as cursor:
-                for run_id, step_id, value, answered_at in await cursor.fetchall():
-                    runs[run_id].answers.append(
-                        ExportAnswer(step_id, value, datetime.fromisoformat(answered_at))
-                    )
-            for run in runs.values():
-                yield run
+                rows = await cursor.fetchall()
+            # The rows come in run order: each run's are taken together, without a loop here.
+            grouped = {run_id: list(group) for run_id, group in groupby(rows, itemgetter(0))}
+            for run in runs:
+                yield run, grouped.get(run.run_id, [])
             after = last
 
 

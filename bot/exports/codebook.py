@@ -278,12 +278,18 @@ class _Reader:
         self.seen: dict[str, Reading] = {}  # choices repeat: each is worked out once
         self.remember = entry.kind != "free_text"  # typed text is rarely given twice
         self.options = [option for option, _ in entry.options]
+        # The last answer read: an Excel export reads each typed answer twice, once for each
+        # sheet, one after the other.
+        self.last: tuple[str, Reading] | None = None
 
     def __call__(self, stored: str) -> Reading:
         """Return one stored answer as exports show it."""
         found = self.seen.get(stored)
         if found is not None:
             return found
+        last = self.last
+        if last is not None and last[0] is stored:
+            return last[1]
         value = _decoded(stored)
         shown = self.codebook.shown(self.entry, value)
         cell = safe(shown)
@@ -294,6 +300,7 @@ class _Reader:
         found = Reading(value, shown, cell, cells)
         if self.remember and len(self.seen) < REMEMBERED:
             self.seen[stored] = found
+        self.last = (stored, found)
         return found
 
 

@@ -7,9 +7,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from bot.exports.codebook import Codebook
+from bot.exports.workbook import WorkbookWriter
 from conversations.loader import flow_from_json
 from storage.export import (
     ExportResponse,
@@ -18,8 +19,8 @@ from storage.export import (
     flow_definitions,
     stream_responses,
     stream_runs,
+    stream_sheet_runs,
 )
-from storage.rounds import RoundFigures
 
 Format = Literal["csv", "xlsx", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
@@ -33,18 +34,6 @@ class ExportSummary:
     runs: int
     answers: int
     path: Path
-
-
-class Writer(Protocol):
-    """Writes runs, with their answers, to one file in one format."""
-
-    round: RoundFigures | None  # a round's figures, for an Excel Summary
-
-    def add(self, run: ExportRun) -> None:
-        """Write one run."""
-
-    def close(self) -> None:
-        """Finish the file."""
 
 
 async def export(
@@ -75,9 +64,20 @@ async def export(
             await counted.add(len(response.answers))
         table.close()
         return ExportSummary(counted.runs, counted.answers, output)
-    writer = _writer(fmt, output, codebook, linked_equality)
-    if round_id is not None:
-        writer.round = await export_round_figures(database, round_id)
+    if fmt == "xlsx":
+        figures = None if round_id is None else await export_round_figures(database, round_id)
+        book = WorkbookWriter(output, codebook, linked_equality)
+        book.round = figures
+        try:
+            async for sheet_run in stream_sheet_runs(database, flow_id, round_id=round_id):
+                book.add(sheet_run)
+                await counted.add(len(sheet_run.answers))
+        except BaseException:
+            book.abort()  # its temporary file goes with it
+            raise
+        book.close()
+        return ExportSummary(counted.runs, counted.answers, output)
+    writer = JsonWriter(output, codebook, linked_equality)
     async for run in stream_runs(database, flow_id, round_id=round_id):
         writer.add(run)
         await counted.add(len(run.answers))
@@ -98,15 +98,6 @@ class _Counted:
         self.answers += answers
         if self.progress is not None and self.runs % PROGRESS_EVERY == 0:
             await self.progress(self.runs)
-
-
-def _writer(fmt: Format, output: Path, codebook: Codebook, linked: bool) -> Writer:
-    if fmt == "xlsx":
-        # Imported here: openpyxl takes a moment to load, and CSV and JSON do not need it.
-        from bot.exports.workbook import WorkbookWriter
-
-        return WorkbookWriter(output, codebook, linked)
-    return JsonWriter(output, codebook, linked)
 
 
 class CsvWriter:
@@ -135,7 +126,6 @@ class JsonWriter:
     def __init__(self, output: Path, codebook: Codebook, linked: bool) -> None:
         self.codebook = codebook
         self.linked = linked
-        self.round: RoundFigures | None = None
         self.file = output.open("w", encoding="utf-8")
         self.file.write("[")
         self.first = True

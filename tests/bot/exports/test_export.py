@@ -13,8 +13,15 @@ from openpyxl import load_workbook
 from bot.cli import main
 from bot.exports.export import export
 from bot.exports.scope import Scope, token_round, typed_round
+from bot.exports.xlsx import serial
 from conversations.loader import flow_to_json, load_flow_file
-from storage.export import ExportRound, export_rounds, stream_responses, stream_runs
+from storage.export import (
+    ExportRound,
+    export_rounds,
+    stream_responses,
+    stream_runs,
+    stream_sheet_runs,
+)
 from storage.repository import ConsentGiven
 from storage.rounds import NewRound
 from storage.sqlite import SQLiteRepository
@@ -301,6 +308,26 @@ async def test_stream_responses_holds_what_stream_runs_holds(round_database, chu
             run.answers = []
             assert response.run == run
     assert len(runs) == 2  # the last scope, the round: its two runs
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 500])
+async def test_stream_sheet_runs_holds_what_stream_runs_holds_with_day_numbers(
+    round_database, chunk
+):
+    database, round_id, _ = round_database
+    for scope in ({}, {"flow_id": "drop-in-clinic"}, {"round_id": round_id}):
+        runs = [run async for run in stream_runs(database, chunk=chunk, **scope)]
+        sheet = [found async for found in stream_sheet_runs(database, chunk=chunk, **scope)]
+        assert [found.run.run_id for found in sheet] == [run.run_id for run in runs]
+        for found, run in zip(sheet, runs, strict=True):
+            assert [(a[1], a[2]) for a in found.answers] == [
+                (a.step_id, a.value) for a in run.answers
+            ]
+            for day, answer in zip([a[3] for a in found.answers], run.answers, strict=True):
+                assert day == pytest.approx(serial(answer.answered_at), abs=1e-8)  # < 1 ms
+            assert found.run.answers == []
+            run.answers = []
+            assert found.run == run
 
 
 async def test_stream_responses_keeps_a_run_without_answers(tmp_path):

@@ -1,5 +1,6 @@
 """The Excel export's Equality sheet holds back small counts as reports do."""
 
+import json
 from datetime import timedelta
 
 from openpyxl import load_workbook
@@ -86,3 +87,46 @@ async def test_equality_sheet_counts_no_typed_answers(tmp_path):
         ("gender", "Typed answers: not counted, so that no one can be picked out", None)
     ]
     assert "Agender" not in str(list(load_workbook(out)["Answers"].values))
+
+
+async def test_workbook_reads_the_same_in_read_only_mode(tmp_path):
+    path = tmp_path / "heard.db"
+    await make_database(path)
+    out = tmp_path / "r.xlsx"
+    await export(path, out, "xlsx")
+    normal = load_workbook(out)
+    fast = load_workbook(out, read_only=True)
+    try:
+        assert fast.sheetnames == normal.sheetnames
+        for title in normal.sheetnames:
+            rows = [list(row) for row in fast[title].iter_rows(values_only=True)]
+            assert rows == [list(row) for row in normal[title].values]
+    finally:
+        fast.close()
+    answers = list(normal["Answers"].values)
+    assert len(answers) == 1 + 36 - 7  # a row per answer, the seven ages counted elsewhere
+    assert normal["Answers"]["G2"].number_format == "yyyy-mm-dd hh:mm"
+    assert [cell.font.b for cell in normal["Answers"][1]] == [True] * 7
+
+
+async def test_workbook_survives_a_control_character_typed_in_an_answer(tmp_path):
+    path = tmp_path / "heard.db"
+    repository = await SQLiteRepository.open(path)
+    clinic = load_flow_file(SAMPLE_FLOWS / "docs_example.yaml")
+    await repository.register_flow("drop-in-clinic", 1, "hash", flow_to_json(clinic.flow), NOW)
+    who = await repository.enrol(
+        user_id=900,
+        chat_id=900,
+        language="en",
+        consent=ConsentGiven("drop-in-clinic", 1, 1),
+        now=NOW,
+    )
+    run = await repository.start_run(who.code, "drop-in-clinic", 1, "{}", NOW)
+    typed = json.dumps("pasted\x0bfrom <somewhere> & \x1b[0m elsewhere")
+    answers = [("visited", "true"), ("change", typed)]
+    await repository.save(run.id, "{}", "completed", answers, NOW)
+    await repository.close()
+    out = tmp_path / "r.xlsx"
+    await export(path, out, "xlsx")
+    [row] = list(load_workbook(out)["Answers"].values)[2:]
+    assert row[4] == "pasted\ufffdfrom <somewhere> & \ufffd[0m elsewhere"
