@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -237,7 +237,10 @@ class Flow(Model):
         return self.allow_skip and isinstance(step, QuestionBase) and not step.required
 
     def _index(self) -> dict[str, tuple[int, MessageStep | Question]]:
-        return self._steps_by_id
+        # Read past pydantic's __getattr__, which serves private attributes in about 2 µs: the
+        # engine asks for steps dozens of times an answer. Set in model_post_init.
+        private = cast(dict[str, Any], self.__pydantic_private__)
+        return cast(dict[str, tuple[int, MessageStep | Question]], private["_steps_by_id"])
 
     def model_post_init(self, context: Any, /) -> None:
         """Index the steps by id once (the first of a duplicated id wins; checks report it)."""
