@@ -8,6 +8,10 @@ once cost 40% more CPU per answer). Which of the two the bot is in shows in how 
 process is: every half second, if updates were waiting for a slot while the process used
 less than half of a core, the slots double; if it used more than 85%, there are a quarter
 fewer. In between, they stay.
+
+An update that takes longer than PATIENCE (a staff export, a document upload, a call timing
+out) gives up its slot and carries on outside the count, so nobody waits more than that behind
+it; `most` still bounds everything at work.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from contextlib import asynccontextmanager
 PERIOD = 0.5  # seconds between looks at how busy the process was
 GROW_BELOW = 0.5  # cores used: below this, with updates waiting, twice the slots
 SHRINK_ABOVE = 0.85  # above this, a quarter fewer
+PATIENCE = 1.0  # seconds an update may hold its slot; after that it works outside the count
 
 
 class SlotLimit:
@@ -70,28 +75,48 @@ class WorkSlots:
     """Let updates in to work, at most `limit.slots` at once, first come first served.
 
     While any wait, the limit is looked at every PERIOD even if nothing finishes, so an update
-    stuck on the network (nothing busy) soon has company rather than holding everyone up.
+    stuck on the network (nothing busy) soon has company rather than holding everyone up. One
+    still at work after PATIENCE gives up its slot (module docstring).
     """
 
     def __init__(self, limit: SlotLimit) -> None:
         self.limit = limit
-        self.working = 0
+        self.working = 0  # holding a slot
+        self.overdue = 0  # still at work after PATIENCE, no longer holding one
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._timer: asyncio.TimerHandle | None = None
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        """Hold a slot for the duration of the block."""
+        """Hold a slot for the duration of the block, or for PATIENCE if that is shorter."""
         await self._enter()
+        holding = True
+
+        def give_up() -> None:
+            nonlocal holding
+            holding = False
+            self.working -= 1
+            self.overdue += 1
+            self._let_in()
+
+        patience = asyncio.get_running_loop().call_later(PATIENCE, give_up)
         try:
             yield
         finally:
-            self.working -= 1
+            patience.cancel()
+            if holding:
+                self.working -= 1
+            else:
+                self.overdue -= 1
             self.limit.look(wanted=bool(self._waiting))
             self._let_in()
 
+    def _free(self) -> bool:
+        """Say whether one more may start: a slot is free, and fewer than `most` are at work."""
+        return self.working < self.limit.slots and self.working + self.overdue < self.limit.most
+
     async def _enter(self) -> None:
-        if not self._waiting and self.working < self.limit.slots:
+        if not self._waiting and self._free():
             self.working += 1
             return
         loop = asyncio.get_running_loop()
@@ -117,7 +142,7 @@ class WorkSlots:
             self._timer = asyncio.get_running_loop().call_later(PERIOD, self._look_again)
 
     def _let_in(self) -> None:
-        while self._waiting and self.working < self.limit.slots:
+        while self._waiting and self._free():
             turn = self._waiting.popleft()
             if not turn.done():
                 self.working += 1

@@ -175,3 +175,28 @@ async def test_an_update_stuck_on_the_network_soon_has_company(monkeypatch):
         handlers.release[name].set()
     await asyncio.wait_for(asyncio.gather(stuck, *others), timeout=5)
     assert slots.working == 0
+
+
+async def test_a_long_update_gives_up_its_slot_but_counts_towards_the_most(monkeypatch):
+    # A staff export holding the only slot: after PATIENCE the next update starts beside it,
+    # but never more than `most` at work in all.
+    monkeypatch.setattr("bot.work_slots.PATIENCE", 0.02)
+    monkeypatch.setattr("bot.work_slots.PERIOD", 60.0)  # the limit itself does not move here
+    slots = WorkSlots(SlotLimit(start=1, least=1, most=2))
+    handlers = Handlers()
+    tasks = [asyncio.create_task(handlers.work(slots, n)) for n in range(3)]
+    await settle()
+    assert handlers.started == [0]
+    for _ in range(50):  # bounded: at most a second
+        if slots.overdue == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert handlers.started == [0, 1]  # 1 let in when 0 gave up its slot; 2 would make 3
+    assert (slots.working, slots.overdue) == (0, 2)
+    handlers.release[0].set()
+    await settle()
+    assert handlers.started == [0, 1, 2]
+    handlers.release[1].set()
+    handlers.release[2].set()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
+    assert (slots.working, slots.overdue) == (0, 0)
