@@ -296,8 +296,11 @@ class Journey:
         participant = await self.repository.participant(run.participant_code)
         if participant is None:
             return
-        renderer = self._renderer(flow, participant, run)
-        await self._deliver(pending.chat_id, run, renderer.render(effects))
+        messages = self._renderer(flow, participant, run).render(effects)
+        if state.status == "completed" and participant.contact_changed_at is None:
+            # The end was never shown, so neither was the question that goes with it.
+            messages.append(contact_question(participant.language))
+        await self._deliver(pending.chat_id, run, messages)
 
     async def _show_again(
         self, chat_id: int, participant: Participant, run: Run

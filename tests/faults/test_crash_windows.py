@@ -134,3 +134,26 @@ async def test_crash_window_not_shown_again_keeps_the_action_off_the_old_message
     assert rows(database, "SELECT value FROM answers WHERE step_id = 'liked'") == [
         (json.dumps(["staff", "place"]),)
     ]
+
+
+async def test_the_end_shown_again_still_asks_about_being_contacted(
+    fake, no_redelivery_job, database
+):
+    # Telegram fails the end of the conversation: the last answer is stored, and when the
+    # participant next writes, the end is shown again with the question that goes with it.
+    user = ChatUser(fake, 1001, settle=no_redelivery_job.settle)
+    await user.send("/start")
+    await user.press("Yes, I'm 18 or older")
+    await user.press("Yes, I agree")
+    await user.press("No")
+    await user.send("Too far away")
+    await user.send("Closer clinics")
+    fake.fail_next("sendMessage", error_code=502, description="Bad Gateway", times=1)
+    await user.send("/skip")
+    assert rows(database, "SELECT status, needs_delivery FROM runs") == [("completed", 1)]
+    assert "something went wrong on our side" in user.last_text()
+    await user.send("hello?")
+    assert user.buttons() == ["Yes, message me", "No, thank you"]
+    assert rows(database, "SELECT needs_delivery FROM runs") == [(0,)]
+    await user.press("Yes, message me")
+    assert rows(database, "SELECT contact_ok FROM participants") == [(1,)]
