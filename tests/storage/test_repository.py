@@ -320,6 +320,7 @@ async def test_contact_and_run_reads_both_at_once(tmp_path):
             now=NOW,
         )
         contact, run = await repo.contact_and_run(4242)
+        assert contact is not None
         assert contact == await repo.contact_for_user(4242)
         assert contact.chat_id == 4243
         assert run is None
@@ -327,6 +328,7 @@ async def test_contact_and_run_reads_both_at_once(tmp_path):
         second = await repo.start_run(participant.code, "sample", 1, '{"n": 2}', NOW)
         await repo.mark_delivered(second.id, 9)
         contact, run = await repo.contact_and_run(4242)
+        assert run is not None
         assert run == await repo.latest_run(participant.code)
         assert run.id == second.id != first.id
         assert run.prompt_message_id == 9
