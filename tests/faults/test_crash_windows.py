@@ -13,6 +13,7 @@ from storage.sqlite import SQLiteRepository
 from tests.bot.conftest import ADMIN_ID
 from tests.support.bot_harness import InProcessBot, bot_settings
 from tests.support.chat_user import ChatUser
+from tests.support.coordinating import joined
 from tests.support.database import rows
 
 pytestmark = pytest.mark.faults
@@ -142,9 +143,7 @@ async def test_the_end_shown_again_still_asks_about_being_contacted(
     # Telegram fails the end of the conversation: the last answer is stored, and when the
     # participant next writes, the end is shown again with the question that goes with it.
     user = ChatUser(fake, 1001, settle=no_redelivery_job.settle)
-    await user.send("/start")
-    await user.press("Yes, I'm 18 or older")
-    await user.press("Yes, I agree")
+    await joined(user)
     await user.press("No")
     await user.send("Too far away")
     await user.send("Closer clinics")
