@@ -18,9 +18,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     Up to `max_concurrent_updates` updates are taken in at once, but only as many as there
     are work slots run at a time, each once its chat's lock is held: one busy chat cannot
     fill the slots while others wait. The number of slots is found as the bot runs
-    (`bot.work_slots`): about 2 on loopback, where more only cost CPU, and as many as
-    Telegram's ~100 ms a call needs to keep up with its rate limit, at most 32. `working`
-    fixes the number instead.
+    (`bot.work_slots`): one on loopback, where more only cost CPU, and as many as Telegram's
+    ~100 ms a call needs to keep up with its rate limit, at most 32. `working` fixes the
+    number instead.
     """
 
     def __init__(
