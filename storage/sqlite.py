@@ -76,20 +76,22 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         self, flow_id: str, version: int, content_hash: str, definition: str, now: datetime
     ) -> None:
         """Keep a flow version's definition; refuse a changed one with the same version."""
-        async with self._transaction() as db:
-            async with db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            row = db.execute(
                 "SELECT content_hash FROM flows WHERE flow_id = ? AND version = ?",
                 (flow_id, version),
-            ) as cursor:
-                row = await cursor.fetchone()
+            ).fetchone()
             if row is None:
-                await db.execute(
+                db.execute(
                     "INSERT INTO flows (flow_id, version, content_hash, definition, registered_at)"
                     " VALUES (?, ?, ?, ?, ?)",
                     (flow_id, version, content_hash, definition, now.isoformat()),
                 )
             elif row[0] != content_hash:
                 raise FlowVersionConflict(flow_id, version)
+
+        await self._atomic(write)
 
     async def flow_definition(self, flow_id: str, version: int) -> str | None:
         """Return the stored definition (JSON) of a flow version."""
@@ -136,21 +138,21 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         now: datetime,
     ) -> Participant:
         """Record consent, creating the participant and identity if they are new."""
-        async with self._transaction() as db:
-            async with db.execute(
+
+        def write(db: sqlite3.Connection) -> Participant:
+            row = db.execute(
                 f"SELECT {PARTICIPANT_COLUMNS} "
                 "FROM identities i JOIN participants p ON p.code = i.participant_code "
                 "WHERE i.telegram_user_id = ?",
                 (user_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
+            ).fetchone()
             if row is None:
-                code = await self._unused_code(db)
-                await db.execute(
+                code = _unused_code(db)
+                db.execute(
                     "INSERT INTO participants (code, language, created_at) VALUES (?, ?, ?)",
                     (code, language, now.isoformat()),
                 )
-                await db.execute(
+                db.execute(
                     "INSERT INTO identities (participant_code, telegram_user_id, chat_id) "
                     "VALUES (?, ?, ?)",
                     (code, user_id, chat_id),
@@ -158,7 +160,7 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
                 participant = Participant(code, language, "active", False, now)
             else:
                 participant = _participant(row)
-            await db.execute(
+            db.execute(
                 "INSERT INTO consents "
                 "(participant_code, flow_id, flow_version, consent_version, given_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -170,14 +172,9 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
                     now.isoformat(),
                 ),
             )
-        return participant
+            return participant
 
-    async def _unused_code(self, db: aiosqlite.Connection) -> str:
-        while True:
-            code = new_code()
-            async with db.execute("SELECT 1 FROM participants WHERE code = ?", (code,)) as cur:
-                if await cur.fetchone() is None:
-                    return code
+        return await self._atomic(write)
 
     async def start_run(
         self,
@@ -302,10 +299,13 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
 
     async def set_status(self, participant_code: str, status: ParticipantStatus) -> None:
         """Change whether a participant may be sent messages."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE participants SET status = ? WHERE code = ?", (status, participant_code)
             )
+
+        await self._atomic(write)
 
     async def answers(self, run_id: int) -> list[StoredAnswer]:
         """Return a run's answers in the order they were given."""
@@ -328,16 +328,22 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
 
     async def set_contact(self, code: str, contact_ok: bool, now: datetime) -> None:
         """Record whether a participant wants messages about future rounds."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE participants SET contact_ok = ?, contact_changed_at = ? WHERE code = ?",
                 (int(contact_ok), now.isoformat(), code),
             )
 
+        await self._atomic(write)
+
     async def set_nation(self, code: str, nation: str | None) -> None:
         """Record which nation's support lines a participant wants to see ("none": not said)."""
-        async with self._transaction() as db:
-            await db.execute("UPDATE participants SET nation = ? WHERE code = ?", (nation, code))
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE participants SET nation = ? WHERE code = ?", (nation, code))
+
+        await self._atomic(write)
 
     async def consents_of(self, code: str) -> list[ConsentRecord]:
         """Return a participant's consent records, oldest first."""
@@ -360,7 +366,8 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
 
     async def delete_participant(self, code: str) -> Deleted:
         """Delete a participant with their identity, consents, runs and answers, in one go."""
-        async with self._transaction() as db:
+
+        def write(db: sqlite3.Connection) -> list[int]:
             counts = []
             for sql in (
                 "SELECT COUNT(*) FROM runs WHERE participant_code = ?",
@@ -368,17 +375,19 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
                 "WHERE r.participant_code = ?",
                 "SELECT COUNT(*) FROM consents WHERE participant_code = ?",
             ):
-                async with db.execute(sql, (code,)) as cursor:
-                    row = await cursor.fetchone()
-                    counts.append(int(row[0]) if row else 0)
+                row = db.execute(sql, (code,)).fetchone()
+                counts.append(int(row[0]) if row else 0)
             # A flag keeps no text and no link once its person is gone.
-            await db.execute(
+            db.execute(
                 "UPDATE flags SET text = NULL, participant_code = NULL, run_id = NULL "
                 "WHERE participant_code = ?",
                 (code,),
             )
             # Foreign keys cascade to identities, consents, runs and their answers.
-            await db.execute("DELETE FROM participants WHERE code = ?", (code,))
+            db.execute("DELETE FROM participants WHERE code = ?", (code,))
+            return counts
+
+        counts = await self._atomic(write)
         return Deleted(*counts)
 
     async def contact_for_code(self, code: str) -> Contact | None:
@@ -410,21 +419,31 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
             "(SELECT 1 FROM runs r WHERE r.participant_code = p.code "
             f"AND r.id NOT IN ({old_runs}))"
         )
-        async with self._transaction() as db:
+
+        def write(db: sqlite3.Connection) -> list[int]:
             counts = []
             for sql, args in (
                 (f"SELECT COUNT(*) FROM ({old_runs})", when),
                 (f"SELECT COUNT(*) FROM answers WHERE run_id IN ({old_runs})", when),
                 (f"SELECT COUNT(*) FROM ({gone})", (stamp, *when)),
             ):
-                async with db.execute(sql, args) as cursor:
-                    row = await cursor.fetchone()
-                    counts.append(int(row[0]) if row else 0)
+                row = db.execute(sql, args).fetchone()
+                counts.append(int(row[0]) if row else 0)
             if not dry_run:
                 gone_args = (stamp, *when)
-                await db.execute(f"DELETE FROM participants WHERE code IN ({gone})", gone_args)
-                await db.execute(f"DELETE FROM runs WHERE id IN ({old_runs})", when)
+                db.execute(f"DELETE FROM participants WHERE code IN ({gone})", gone_args)
+                db.execute(f"DELETE FROM runs WHERE id IN ({old_runs})", when)
+            return counts
+
+        counts = await self._atomic(write)
         return Purged(*counts)
+
+
+def _unused_code(db: sqlite3.Connection) -> str:
+    while True:
+        code = new_code()
+        if db.execute("SELECT 1 FROM participants WHERE code = ?", (code,)).fetchone() is None:
+            return code
 
 
 def _participant(row: Any) -> Participant:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -18,8 +17,8 @@ class SQLiteBase:
 
     Every `await` on aiosqlite is a trip to its thread and back through the event loop, which
     under load is busy with hundreds of updates' HTTP: the lock is held across all those
-    turns. So the hot paths take one trip each: reads fetch in one call (`_one`, `_all`) and
-    a transaction's statements run together on the connection's thread (`_atomic`).
+    turns. So every call takes one trip: reads fetch in one call (`_one`, `_all`) and every
+    write runs its whole transaction on the connection's thread (`_atomic`).
     """
 
     def __init__(self, db: aiosqlite.Connection) -> None:
@@ -27,22 +26,12 @@ class SQLiteBase:
         # One connection serves every chat: a lock keeps each transaction whole.
         self._lock = asyncio.Lock()
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
-
     async def _atomic(self, work: Callable[[sqlite3.Connection], T], durable: bool = True) -> T:
         """Run `work` as one transaction on the connection's thread, in a single trip.
 
-        As durable as `_transaction` (the same BEGIN IMMEDIATE and COMMIT, with the
-        connection's `synchronous=FULL`). `durable=False` commits without waiting for the disk
+        Every write of the repository is one call of this: BEGIN IMMEDIATE, `work`, COMMIT
+        (ROLLBACK, and the exception raised again, if `work` raises), durable with the
+        connection's `synchronous=FULL`. `durable=False` commits without waiting for the disk
         (`synchronous=NORMAL`, for a note that may be lost to a power cut, never to a crash of
         the bot): it is still ordered, and it is on the disk with the next durable commit,
         whose sync covers everything written before it. `work` must be plain SQL on the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 
 from storage.repository import Flag
@@ -21,18 +22,21 @@ class FlagQueries(SQLiteBase):
         now: datetime,
     ) -> Flag:
         """Record words of risk for a person to review."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
+
+        def write(db: sqlite3.Connection) -> int | None:
+            cursor = db.execute(
                 "INSERT INTO flags (participant_code, run_id, step_id, phrase, text, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (participant_code, run_id, step_id, phrase, text, now.isoformat()),
             )
-            flag_id = cursor.lastrowid
             if run_id is not None and step_id is not None:
-                await db.execute(
+                db.execute(
                     "UPDATE answers SET flagged = 1 WHERE run_id = ? AND step_id = ?",
                     (run_id, step_id),
                 )
+            return cursor.lastrowid
+
+        flag_id = await self._atomic(write)
         assert flag_id is not None
         return Flag(
             flag_id, participant_code, run_id, step_id, phrase, text, now, None, None, None
@@ -40,10 +44,11 @@ class FlagQueries(SQLiteBase):
 
     async def mark_alerted(self, flag_id: int, now: datetime) -> None:
         """Note that the safeguarding chat was told about a flag."""
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE flags SET alerted_at = ? WHERE id = ?", (now.isoformat(), flag_id)
-            )
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE flags SET alerted_at = ? WHERE id = ?", (now.isoformat(), flag_id))
+
+        await self._atomic(write)
 
     async def flags(self, open_only: bool = True) -> list[Flag]:
         """Return flags, oldest first."""
@@ -70,16 +75,22 @@ class FlagQueries(SQLiteBase):
 
     async def review_flag(self, flag_id: int, reviewer: int, outcome: str, now: datetime) -> bool:
         """Record a reviewer's outcome; False if there is no such open flag."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
+
+        def write(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
                 "UPDATE flags SET outcome = ?, reviewed_by = ?, reviewed_at = ? "
                 "WHERE id = ? AND reviewed_at IS NULL",
                 (outcome, reviewer, now.isoformat(), flag_id),
             )
             return cursor.rowcount == 1
 
+        return await self._atomic(write)
+
     async def note_flag(self, flag_id: int, note: str) -> bool:
         """Add a reviewer's note to a flag; False if there is no such flag."""
-        async with self._transaction() as db:
-            cursor = await db.execute("UPDATE flags SET note = ? WHERE id = ?", (note, flag_id))
+
+        def write(db: sqlite3.Connection) -> bool:
+            cursor = db.execute("UPDATE flags SET note = ? WHERE id = ?", (note, flag_id))
             return cursor.rowcount == 1
+
+        return await self._atomic(write)

@@ -7,11 +7,10 @@ claim whose process died is claimed again once the lease has run out.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import aiosqlite
 
 from storage.round_figures import ROUND_FIGURES_SQL, round_figures_from
 from storage.rounds import (
@@ -80,8 +79,9 @@ class RoundQueries(SQLiteBase):
     async def create_round(self, new: NewRound, now: datetime) -> Round:
         """Store a new round, scheduled to open."""
         audience_sql(new.audience)  # refuse an unknown audience before storing it
-        async with self._transaction() as db:
-            cursor = await db.execute(
+
+        def write(db: sqlite3.Connection) -> int | None:
+            cursor = db.execute(
                 "INSERT INTO rounds (title, flow_id, opens_at, closes_at, audience, reminders, "
                 "reminder_days, invitation, created_by, created_at, notify_chat, retention_days) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -100,7 +100,9 @@ class RoundQueries(SQLiteBase):
                     new.retention_days,
                 ),
             )
-            round_id = cursor.lastrowid
+            return cursor.lastrowid
+
+        round_id = await self._atomic(write)
         assert round_id is not None
         made = await self.round(round_id)
         assert made is not None
@@ -131,22 +133,30 @@ class RoundQueries(SQLiteBase):
         )
         opened = []
         for due in (_round(row) for row in rows):
-            sql, args = audience_sql(due.audience)
-            async with self._transaction() as db:
-                cursor = await db.execute(
-                    "UPDATE rounds SET status = 'open' WHERE id = ? AND status = 'scheduled'",
-                    (due.id,),
-                )
-                if cursor.rowcount != 1:
-                    continue
-                await db.execute(
-                    "INSERT INTO outbox (key, kind, participant_code, round_id, flow_id, due_at) "
-                    "SELECT 'invitation:' || ? || ':' || code, 'invitation', code, ?, ?, ? "
-                    f"FROM ({sql}) WHERE true ON CONFLICT (key) DO NOTHING",
-                    (due.id, due.id, due.flow_id, stamp(max(due.opens_at, now)), *args),
-                )
-            opened.append(due)
+            if await self._open_round(due, now):
+                opened.append(due)
         return opened
+
+    async def _open_round(self, due: Round, now: datetime) -> bool:
+        """Open a round and queue its invitations; False if it was no longer scheduled."""
+        sql, args = audience_sql(due.audience)
+
+        def write(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
+                "UPDATE rounds SET status = 'open' WHERE id = ? AND status = 'scheduled'",
+                (due.id,),
+            )
+            if cursor.rowcount != 1:
+                return False
+            db.execute(
+                "INSERT INTO outbox (key, kind, participant_code, round_id, flow_id, due_at) "
+                "SELECT 'invitation:' || ? || ':' || code, 'invitation', code, ?, ?, ? "
+                f"FROM ({sql}) WHERE true ON CONFLICT (key) DO NOTHING",
+                (due.id, due.id, due.flow_id, stamp(max(due.opens_at, now)), *args),
+            )
+            return True
+
+        return await self._atomic(write)
 
     async def close_due_rounds(self, now: datetime) -> list[Round]:
         """Close each open round whose closing time has passed."""
@@ -163,17 +173,17 @@ class RoundQueries(SQLiteBase):
 
     async def end_round(self, round_id: int, status: RoundStatus, now: datetime) -> bool:
         """Close or cancel a round: drop unsent invitations and reminders, tell those mid-way."""
-        async with self._transaction() as db:
-            async with db.execute("SELECT status FROM rounds WHERE id = ?", (round_id,)) as cur:
-                row = await cur.fetchone()
+
+        def write(db: sqlite3.Connection) -> bool:
+            row = db.execute("SELECT status FROM rounds WHERE id = ?", (round_id,)).fetchone()
             if row is None or row[0] not in ("scheduled", "open"):
                 return False
             was_open = row[0] == "open"
-            await db.execute(
+            db.execute(
                 "UPDATE rounds SET status = ?, closed_at = ? WHERE id = ?",
                 (status, stamp(now), round_id),
             )
-            await db.execute(
+            db.execute(
                 f"UPDATE outbox SET status = 'skipped', last_error = ?, lease_until = NULL "
                 "WHERE round_id = ? AND kind IN ('invitation', 'reminder') "
                 f"AND status IN {UNSENT}",
@@ -181,7 +191,7 @@ class RoundQueries(SQLiteBase):
             )
             if was_open:
                 # Everyone part-way through is told the round has closed, and thanked.
-                await db.execute(
+                db.execute(
                     "INSERT INTO outbox (key, kind, participant_code, round_id, run_id, due_at) "
                     "SELECT 'closed:' || ? || ':' || r.participant_code, 'closed', "
                     "r.participant_code, ?, r.id, ? FROM runs r "
@@ -189,46 +199,53 @@ class RoundQueries(SQLiteBase):
                     "ON CONFLICT (key) DO NOTHING",
                     (round_id, round_id, stamp(now), round_id),
                 )
-        return True
+            return True
+
+        return await self._atomic(write)
 
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> list[OutboxItem]:
         """Claim due sends (and ones whose claim expired) until the lease ends."""
         moment = stamp(now)
-        async with self._transaction() as db:
-            async with db.execute(
+
+        def write(db: sqlite3.Connection) -> list[Any]:
+            due = db.execute(
                 "SELECT id FROM outbox WHERE status IN ('pending', 'claimed') AND "
                 "((status = 'pending' AND due_at <= ?) "
                 "OR (status = 'claimed' AND lease_until <= ?)) ORDER BY due_at, id LIMIT ?",
                 (moment, moment, limit),
-            ) as cursor:
-                ids = [int(row[0]) for row in await cursor.fetchall()]
+            ).fetchall()
+            ids = [int(row[0]) for row in due]
             if not ids:
                 return []
             marks = ", ".join("?" * len(ids))
             # A claim found still claimed belonged to a process that died mid-send.
-            await db.execute(
+            db.execute(
                 "UPDATE outbox SET recovered = recovered OR status = 'claimed', "
                 "status = 'claimed', lease_until = ?, attempts = attempts + 1 "
                 f"WHERE id IN ({marks})",
                 (stamp(lease_until), *ids),
             )
-            async with db.execute(
+            return db.execute(
                 f"SELECT {ITEM_COLUMNS} {ITEM_FROM} WHERE o.id IN ({marks}) "
                 "ORDER BY o.due_at, o.id",
                 ids,
-            ) as cursor:
-                rows = await cursor.fetchall()
+            ).fetchall()
+
+        rows = await self._atomic(write)
         return [_item(row) for row in rows]
 
     async def expire_claims(self, now: datetime) -> int:
         """End every lease now (at start-up no send can be in flight); count them."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
+
+        def write(db: sqlite3.Connection) -> int:
+            cursor = db.execute(
                 "UPDATE outbox SET lease_until = ? WHERE status = 'claimed'", (stamp(now),)
             )
             return cursor.rowcount
+
+        return await self._atomic(write)
 
     async def outbox_item(self, item_id: int) -> OutboxItem | None:
         """Return one send with its participant's current state."""
@@ -237,19 +254,19 @@ class RoundQueries(SQLiteBase):
 
     async def mark_sent(self, item_id: int, now: datetime) -> None:
         """Record a send as done; an invitation's reminders are queued from now."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, "
                 "last_error = NULL WHERE id = ?",
                 (stamp(now), item_id),
             )
-            async with db.execute(
+            row = db.execute(
                 "SELECT o.participant_code, r.id, r.reminders, r.reminder_days, r.closes_at "
                 "FROM outbox o JOIN rounds r ON r.id = o.round_id "
                 "WHERE o.id = ? AND o.kind = 'invitation'",
                 (item_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
+            ).fetchone()
             if row is None:
                 return
             code, round_id, reminders, days, closes_at = row
@@ -257,48 +274,62 @@ class RoundQueries(SQLiteBase):
                 due = now + timedelta(days=float(days) * number)
                 if stamp(due) >= closes_at:
                     break
-                await db.execute(
+                db.execute(
                     "INSERT INTO outbox (key, kind, participant_code, round_id, flow_id, due_at) "
                     "SELECT ?, 'reminder', ?, ?, flow_id, ? FROM outbox WHERE id = ? "
                     "ON CONFLICT (key) DO NOTHING",
                     (f"reminder:{round_id}:{code}:{number}", code, round_id, stamp(due), item_id),
                 )
 
+        await self._atomic(write)
+
     async def retry_later(self, item_id: int, due_at: datetime, error: str) -> None:
         """Put a claimed send back, due again later."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?, "
                 "lease_until = NULL WHERE id = ? AND status = 'claimed'",
                 (stamp(due_at), error, item_id),
             )
 
+        await self._atomic(write)
+
     async def give_up(self, item_id: int, status: OutboxStatus, reason: str) -> None:
         """Record that a send failed or is no longer wanted."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE outbox SET status = ?, last_error = ?, lease_until = NULL WHERE id = ?",
                 (status, reason, item_id),
             )
 
+        await self._atomic(write)
+
     async def mark_unreachable(self, participant_code: str) -> None:
         """Note that a participant cannot be reached; drop every send waiting for them."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE participants SET status = 'unreachable' WHERE code = ?",
                 (participant_code,),
             )
-            await _drop_unsent(db, participant_code, "unreachable")
+            _drop_unsent(db, participant_code, "unreachable")
+
+        await self._atomic(write)
 
     async def stop_participant(self, participant_code: str, now: datetime) -> int:
         """Stop every proactive message to a participant, now and later; count those dropped."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> int:
+            db.execute(
                 "UPDATE participants SET status = 'stopped', contact_ok = 0, "
                 "contact_changed_at = ? WHERE code = ?",
                 (now.isoformat(), participant_code),
             )
-            return await _drop_unsent(db, participant_code, "stopped")
+            return _drop_unsent(db, participant_code, "stopped")
+
+        return await self._atomic(write)
 
     async def waiting_for(self, participant_code: str) -> list[OutboxItem]:
         """Return the proactive sends still waiting for a participant, soonest first."""
@@ -311,35 +342,37 @@ class RoundQueries(SQLiteBase):
 
     async def decline(self, item_id: int, participant_code: str, now: datetime) -> bool:
         """Record "not this time" for an invitation; False if it was already recorded."""
-        async with self._transaction() as db:
-            async with db.execute(
+
+        def write(db: sqlite3.Connection) -> bool:
+            row = db.execute(
                 "SELECT round_id FROM outbox WHERE id = ? AND participant_code = ?",
                 (item_id, participant_code),
-            ) as cursor:
-                row = await cursor.fetchone()
+            ).fetchone()
             if row is None:
                 return False
             round_id = row[0]
             if round_id is not None:
-                async with db.execute(
+                declined = db.execute(
                     "SELECT 1 FROM declines WHERE round_id = ? AND participant_code = ?",
                     (round_id, participant_code),
-                ) as cursor:
-                    if await cursor.fetchone() is not None:
-                        return False
-            cursor = await db.execute(
+                ).fetchone()
+                if declined is not None:
+                    return False
+            cursor = db.execute(
                 "INSERT INTO declines (outbox_id, participant_code, round_id, declined_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (outbox_id) DO NOTHING",
                 (item_id, participant_code, round_id, stamp(now)),
             )
             if round_id is not None:
-                await db.execute(
+                db.execute(
                     f"UPDATE outbox SET status = 'skipped', last_error = 'declined' "
                     f"WHERE round_id = ? AND participant_code = ? AND kind = 'reminder' "
                     f"AND status IN {UNSENT}",
                     (round_id, participant_code),
                 )
             return cursor.rowcount == 1
+
+        return await self._atomic(write)
 
     async def has_declined(self, participant_code: str, round_id: int) -> bool:
         """Say whether a participant said "not this time" to a round."""
@@ -389,18 +422,21 @@ class RoundQueries(SQLiteBase):
 
     async def queue_feedback(self, round_id: int, text: str, now: datetime) -> int:
         """Keep the feedback text and queue it to those who took part; count them."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> int:
+            db.execute(
                 "UPDATE rounds SET feedback = ?, feedback_at = ? WHERE id = ?",
                 (text, stamp(now), round_id),
             )
-            cursor = await db.execute(
+            cursor = db.execute(
                 "INSERT INTO outbox (key, kind, participant_code, round_id, due_at) "
                 "SELECT 'feedback:' || ? || ':' || code, 'feedback', code, ?, ? "
                 f"FROM ({_FEEDBACK_SQL}) WHERE true ON CONFLICT (key) DO NOTHING",
                 (round_id, round_id, stamp(now), round_id),
             )
             return cursor.rowcount
+
+        return await self._atomic(write)
 
     async def queue_follow_ups(
         self,
@@ -410,9 +446,10 @@ class RoundQueries(SQLiteBase):
         follow_ups: Sequence[tuple[int, str, datetime]],
     ) -> None:
         """Queue follow-up invitations (position, flow id, due at) after a completed run."""
-        async with self._transaction() as db:
+
+        def write(db: sqlite3.Connection) -> None:
             for position, flow_id, due in follow_ups:
-                await db.execute(
+                db.execute(
                     "INSERT INTO outbox (key, kind, participant_code, round_id, run_id, flow_id, "
                     "due_at) VALUES (?, 'follow_up', ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
                     (
@@ -425,12 +462,17 @@ class RoundQueries(SQLiteBase):
                     ),
                 )
 
+        await self._atomic(write)
+
     async def set_progress_message(self, round_id: int, message_id: int | None) -> None:
         """Remember the message that shows a round's sending progress."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE rounds SET progress_message_id = ? WHERE id = ?", (message_id, round_id)
             )
+
+        await self._atomic(write)
 
 
 # Who took part in a round and still wants to hear from us.
@@ -440,8 +482,8 @@ _FEEDBACK_SQL = (
 )
 
 
-async def _drop_unsent(db: aiosqlite.Connection, participant_code: str, reason: str) -> int:
-    cursor = await db.execute(
+def _drop_unsent(db: sqlite3.Connection, participant_code: str, reason: str) -> int:
+    cursor = db.execute(
         f"UPDATE outbox SET status = 'skipped', last_error = ?, lease_until = NULL "
         f"WHERE participant_code = ? AND status IN {UNSENT}",
         (reason, participant_code),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 
 from storage.repository import AuditEntry, Role, StaffRole
@@ -13,21 +14,27 @@ class StaffQueries(SQLiteBase):
 
     async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:
         """Give a user a role; False if they already had it."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
+
+        def write(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
                 "INSERT INTO staff_roles (telegram_user_id, role, granted_by, granted_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (telegram_user_id, role) DO NOTHING",
                 (user_id, role, granted_by, now.isoformat()),
             )
             return cursor.rowcount == 1
 
+        return await self._atomic(write)
+
     async def revoke_role(self, user_id: int, role: Role) -> bool:
         """Take a role away; False if they did not have it."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
+
+        def write(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
                 "DELETE FROM staff_roles WHERE telegram_user_id = ? AND role = ?", (user_id, role)
             )
             return cursor.rowcount == 1
+
+        return await self._atomic(write)
 
     async def roles_of(self, user_id: int) -> set[Role]:
         """Return the roles a user holds in the database."""
@@ -46,11 +53,14 @@ class StaffQueries(SQLiteBase):
 
     async def audit(self, actor: str, action: str, detail: str, now: datetime) -> None:
         """Append an entry to the audit log."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)",
                 (now.isoformat(), actor, action, detail),
             )
+
+        await self._atomic(write)
 
     async def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
         """Return the newest audit entries, newest first."""
