@@ -39,6 +39,7 @@ RUN_COLUMNS = (
     "id, participant_code, flow_id, flow_version, state, status, started_at, updated_at, "
     "completed_at, prompt_message_id, needs_delivery, round_id"
 )
+RUN_COLUMNS_OF_R = ", ".join("r." + column for column in RUN_COLUMNS.split(", "))  # runs r
 
 
 def new_code() -> str:
@@ -116,7 +117,7 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         """Return contact_for_user and that participant's latest_run, in one query."""
         row = await self._one(
             f"SELECT {PARTICIPANT_COLUMNS}, i.chat_id, "
-            f"{', '.join('r.' + column for column in RUN_COLUMNS.split(', '))} "
+            f"{RUN_COLUMNS_OF_R} "
             "FROM identities i JOIN participants p ON p.code = i.participant_code "
             "LEFT JOIN runs r "
             "ON r.id = (SELECT MAX(id) FROM runs WHERE participant_code = p.code) "
@@ -290,7 +291,7 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
     async def undelivered(self) -> list[Pending]:
         """Return runs whose latest state was saved but not yet shown."""
         rows = await self._all(
-            f"SELECT {', '.join('r.' + c for c in RUN_COLUMNS.split(', '))}, i.chat_id, "
+            f"SELECT {RUN_COLUMNS_OF_R}, i.chat_id, "
             "p.language FROM runs r JOIN participants p ON p.code = r.participant_code "
             "JOIN identities i ON i.participant_code = p.code "
             "WHERE r.needs_delivery = 1 AND p.status != 'unreachable' ORDER BY r.id"
