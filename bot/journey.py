@@ -88,11 +88,11 @@ class Journey:
 
     async def start(self, who: Who) -> None:
         """Welcome a stranger with the intro and consent; resume anyone else."""
-        contact = await self.repository.contact_for_user(who.user_id)
+        contact, run = await self.repository.contact_and_run(who.user_id)
         if contact is None:
             await self._introduce(who)
             return
-        await self.act(who, Show(), contact=contact)
+        await self.act(who, Show(), contact=contact, run=run)
 
     async def age(self, who: Who, button: AgeButton, message_id: int) -> None:
         """Ask old enough people for consent; tell anyone younger kindly, and keep nothing."""
@@ -126,10 +126,10 @@ class Journey:
         if not button.agree:
             await self._send(who.chat_id, [PromptButtons(()), Send(words("declined"))], message_id)
             return
-        contact = await self.repository.contact_for_user(who.user_id)
-        if contact is not None and await self.repository.latest_run(contact.participant.code):
+        contact, run = await self.repository.contact_and_run(who.user_id)
+        if contact is not None and run is not None:
             # An old consent button: carry on (or say it is finished); never a second run.
-            await self.act(who, Show(), contact=contact, stale=True)
+            await self.act(who, Show(), contact=contact, run=run, stale=True)
             return
         participant = await self.repository.enrol(
             user_id=who.user_id,
@@ -286,7 +286,7 @@ class Journey:
         if flow is None:
             return
         state = RunState.model_validate_json(run.state)
-        effects: Sequence[Effect]
+        effects: tuple[Effect, ...] | list[Effect]
         if state.status == "completed":
             effects = [Completed()]
         elif state.status == "paused":
@@ -296,10 +296,8 @@ class Journey:
         participant = await self.repository.participant(run.participant_code)
         if participant is None:
             return
-        messages = self._renderer(flow, participant, run).render(effects)
-        if state.status == "completed" and participant.contact_changed_at is None:
-            # The end was never shown, so neither was the question that goes with it.
-            messages.append(contact_question(participant.language))
+        # The end was never shown, so neither was the question that goes with it.
+        messages = self._messages(flow, participant, run, effects, state.status == "completed")
         await self._deliver(pending.chat_id, run, messages)
 
     async def _show_again(
@@ -335,7 +333,6 @@ class Journey:
 
         Not delivered, the run is left to be shown by the redelivery job (it needs delivery).
         """
-        language = participant.language
         outcome = advance(flow, state, action, self.clock.now())
         effects: tuple[Effect, ...] = outcome.effects
         if stale and not any(isinstance(e, Stale | AlreadyDone) for e in effects):
@@ -350,11 +347,24 @@ class Journey:
             await self._save(run, outcome.state, effects)
         if not deliver:
             return outcome
+        await self._deliver(
+            chat_id, run, self._messages(flow, participant, run, effects, finished)
+        )
+        return outcome
+
+    def _messages(
+        self,
+        flow: Flow,
+        participant: Participant,
+        run: Run,
+        effects: tuple[Effect, ...] | list[Effect],
+        finished: bool,
+    ) -> list[Outgoing]:
+        """Render effects; the end of a conversation asks about being contacted, once."""
         messages = self._renderer(flow, participant, run).render(effects)
         if finished and participant.contact_changed_at is None:
-            messages.append(contact_question(language))
-        await self._deliver(chat_id, run, messages)
-        return outcome
+            messages.append(contact_question(participant.language))
+        return messages
 
     async def _queue_follow_ups(self, participant: Participant, flow: Flow, run: Run) -> None:
         now = self.clock.now()
