@@ -6,12 +6,12 @@ Run (the throughput benchmark runs it): python -m benchmarks.throughput_bare --a
 The same rate limiter as `heard run` (bot.app.build_application): AIORateLimiter with
 overall_max_rate=max(30, R) and max_retries=3, and 4 getUpdates connections. Updates are
 handled one at a time, python-telegram-bot's default and its fastest on loopback; with
---concurrency N, N taken in at once through Heard's own per-chat ordered update processor,
-32 of them at work (Heard takes in 256). Per answer it makes the calls Heard makes: for a
-button, answerCallbackQuery; then editMessageText (the question, now with the answer) and
-sendMessage (the next question, with the same words and buttons); after the last answer the
-end and the contact question. No database and no engine: a dict of where each chat is. So it
-is what the framework costs for Heard's work, and nothing else.
+--concurrency N, N taken in at once through Heard's own per-chat ordered update processor, as
+many at work as its work slots allow (Heard takes in 256). Per answer it makes the calls Heard
+makes: for a button, answerCallbackQuery; then editMessageText (the question, now with the
+answer) and sendMessage (the next question, with the same words and buttons); after the last
+answer the end and the contact question. No database and no engine: a dict of where each chat
+is. So it is what the framework costs for Heard's work, and nothing else.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ def main() -> None:
         "--concurrency",
         type=int,
         default=0,
-        help="updates taken in, ordered per chat, 32 at work (Heard: 256); 0: one at a time",
+        help="updates taken in, ordered per chat, worked on as Heard's slots allow (Heard: 256); "
+        "0: one at a time",
     )
     parser.add_argument(
         "--keepalive",
