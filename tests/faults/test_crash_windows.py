@@ -78,9 +78,7 @@ async def test_crash_between_send_and_its_record_edits_the_question_they_see(
     fake, no_redelivery_job, database
 ):
     user = ChatUser(fake, 1001, settle=no_redelivery_job.settle)
-    await user.send("/start")
-    await user.press("Yes, I'm 18 or older")
-    await user.press("Yes, I agree")
+    await joined(user)
     await user.press("Yes")
     rating = user.messages()[-1]
     await user.press("4")
@@ -112,9 +110,7 @@ async def test_crash_window_not_shown_again_keeps_the_action_off_the_old_message
     # As above, and Telegram fails the question shown again: the press is stored, nothing
     # lands on the rating above, and the question is shown with its tick before the next press.
     user = ChatUser(fake, 1001, settle=no_redelivery_job.settle)
-    await user.send("/start")
-    await user.press("Yes, I'm 18 or older")
-    await user.press("Yes, I agree")
+    await joined(user)
     await user.press("Yes")
     rating = user.messages()[-1]
     await user.press("4")

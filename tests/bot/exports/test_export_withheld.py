@@ -16,6 +16,7 @@ from storage.repository import ConsentGiven
 from storage.sqlite import SQLiteRepository
 from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT
 from tests.bot.exports.test_export import NOW, make_database
+from tests.support.coordinating import joined
 
 WITHHELD = "withheld (safeguarding review)"
 WITHHELD_COUNT = "answers withheld (safeguarding review)"
@@ -261,9 +262,7 @@ async def test_export_withholds_words_of_risk_typed_in_the_bot_until_reviewed(
     update_id = fake.send_text(8001, "hi", chat_id=SAFEGUARDING_CHAT, chat_type="group")
     await heard.settle(update_id)
     participant = make_user(2001)
-    await participant.send("/start")
-    await participant.press("Yes, I'm 18 or older")
-    await participant.press("Yes, I agree")
+    await joined(participant)
     await participant.press("No")
     words = "I feel like a burden to everyone"
     await participant.send(words)
