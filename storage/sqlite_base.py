@@ -45,10 +45,13 @@ class SQLiteBase:
                 connection.execute("BEGIN IMMEDIATE")
                 try:
                     result = work(connection)
+                    connection.execute("COMMIT")
                 except BaseException:
-                    connection.execute("ROLLBACK")
+                    # A failed COMMIT (the disk full, an I/O error) leaves the transaction
+                    # open: rolled back here, or every later write would fail with it.
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
                     raise
-                connection.execute("COMMIT")
                 return result
             finally:
                 if not durable:

@@ -46,6 +46,26 @@ async def test_sqlite_base_atomic_failure_keeps_nothing_and_the_connection_works
     assert (await repo.run(run.id)).state == '{"n": 1}'
 
 
+async def test_sqlite_base_a_commit_that_fails_is_rolled_back_and_the_connection_works(repo):
+    run = await start(repo)
+    other = await start(repo, user_id=1002)
+    writing = []
+
+    def write_not_read_to_its_end(db):
+        # An UPDATE ... RETURNING not read to its end is still in progress: SQLite refuses to
+        # COMMIT (as it does when a disk fills), and the transaction is left open.
+        writing.append(db.execute("UPDATE runs SET state = 'half' RETURNING id"))
+        writing[0].fetchone()
+
+    with pytest.raises(sqlite3.OperationalError, match="in progress"):
+        await repo._atomic(write_not_read_to_its_end)
+    writing.clear()  # the statement is finished with; the transaction must not linger
+    assert (await repo.run(run.id)).state == "{}"
+    assert (await repo.run(other.id)).state == "{}"
+    await repo.save(run.id, '{"n": 1}', "in_progress", [("q", '"a"')], NOW)
+    assert (await repo.run(run.id)).state == '{"n": 1}'
+
+
 async def test_sqlite_base_save_is_whole_when_an_answer_fails(repo):
     run = await start(repo)
     # The second answer's run does not exist: the foreign key fails after the run's update.
