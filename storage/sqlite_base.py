@@ -47,7 +47,7 @@ class SQLiteBase:
                     result = work(connection)
                     connection.execute("COMMIT")
                 except BaseException:
-                    # A failed COMMIT (the disk full, an I/O error) leaves the transaction
+                    # A failed COMMIT (a full disk, an I/O error) leaves the transaction
                     # open: rolled back here, or every later write would fail with it.
                     if connection.in_transaction:
                         connection.execute("ROLLBACK")
