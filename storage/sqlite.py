@@ -103,15 +103,10 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
 
     async def contact_for_user(self, user_id: int) -> Contact | None:
         """Return the participant behind a Telegram user, if they ever consented."""
-        row = await self._one(
-            f"SELECT {PARTICIPANT_COLUMNS}, i.chat_id "
-            "FROM identities i JOIN participants p ON p.code = i.participant_code "
-            "WHERE i.telegram_user_id = ?",
-            (user_id,),
-        )
-        if row is None:
-            return None
-        return Contact(_participant(row), int(row[7]))
+        # One query for both: the latest run is an index look-up more, too cheap to keep a
+        # second copy of the query for.
+        contact, _ = await self.contact_and_run(user_id)
+        return contact
 
     async def contact_and_run(self, user_id: int) -> tuple[Contact | None, Run | None]:
         """Return contact_for_user and that participant's latest_run, in one query."""
