@@ -30,11 +30,11 @@ class SQLiteBase:
         """Run `work` as one transaction on the connection's thread, in a single trip.
 
         Every write of the repository is one call of this: BEGIN IMMEDIATE, `work`, COMMIT
-        (ROLLBACK, and the exception raised again, if `work` raises), durable with the
-        connection's `synchronous=FULL`. `durable=False` commits without waiting for the disk
-        (`synchronous=NORMAL`, for a note that may be lost to a power cut, never to a crash of
-        the bot): it is still ordered, and it is on the disk with the next durable commit,
-        whose sync covers everything written before it. `work` must be plain SQL on the
+        (ROLLBACK, and the exception raised again, if `work` or the COMMIT fails), durable
+        with the connection's `synchronous=FULL`. `durable=False` commits without waiting for
+        the disk (`synchronous=NORMAL`, for a note that may be lost to a power cut, never to a
+        crash of the bot): it is still ordered, and it is on the disk with the next durable
+        commit, whose sync covers everything written before it. `work` must be plain SQL on the
         connection it is given, with no waiting on anything else.
         """
 
