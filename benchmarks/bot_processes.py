@@ -25,6 +25,7 @@ from benchmarks.survey import SURVEY_FILE, SURVEY_ID
 ROOT = Path(__file__).resolve().parents[1]
 STOP_SECONDS = 30.0
 START_SECONDS = 30.0
+DATABASE_NAME = "heard.db"
 
 
 def log(text: str) -> None:
@@ -100,6 +101,8 @@ class BotKind:
     # Button presses between /start and the first question (Heard: old enough, consent).
     onboarding_presses: int
     options: tuple[str, ...] = ()
+    # Keeps its answers in SQLite (Heard's database file name, so they are counted the same).
+    stores: bool = False
 
     def command(self, api_url: str, folder: Path, rate: float) -> list[str]:
         """Return the command line that runs this bot."""
@@ -109,6 +112,8 @@ class BotKind:
         command += ["--rate", str(rate), *self.options]
         if self.module.endswith("conventional"):
             command += ["--pickle", str(folder / "conversations.pickle")]
+        if self.stores:
+            command += ["--store", str(folder / DATABASE_NAME)]
         return command
 
 
@@ -118,6 +123,9 @@ BARE = BotKind("(a) bare PTB", "benchmarks.throughput_bare", 0)
 BARE_256 = BotKind(
     "(a') bare, as heard run", "benchmarks.throughput_bare", 0, ("--concurrency", "256")
 )
+# The bare bot with Heard's three database trips an answer: the framework's limit for the same
+# calls with every answer durably committed (benchmarks.bare_store).
+BARE_STORE = BotKind("(a+db) bare, storing", "benchmarks.throughput_bare", 0, stores=True)
 CONVENTIONAL = BotKind("(b) ConversationHandler", "benchmarks.throughput_conventional", 0)
 
 
@@ -151,7 +159,7 @@ class BotProcess:
     ) -> None:
         self.kind = kind
         self.log_path = folder / f"{kind.module.rsplit('.', 1)[-1]}.log"
-        self.database = folder / "heard.db"
+        self.database = folder / DATABASE_NAME
         command = kind.command(server.api_url, folder, rate)
         self.started_at = time.monotonic()
         with self.log_path.open("w") as out:

@@ -12,6 +12,10 @@ makes: for a button, answerCallbackQuery; then editMessageText (the question, no
 answer) and sendMessage (the next question, with the same words and buttons); after the last
 answer the end and the contact question. No database and no engine: a dict of where each chat
 is. So it is what the framework costs for Heard's work, and nothing else.
+
+With --store PATH (baseline a+db) it also keeps every answer in SQLite the way Heard does,
+with Heard's three database trips an answer (benchmarks.bare_store): what the framework and
+the database machinery cost for the same calls with every answer durably committed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+from collections.abc import Callable
 
 import httpx
 from telegram import Bot, Update
@@ -34,6 +39,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from benchmarks.bare_store import BareStore
 from benchmarks.survey import Script, resume_question, script
 from bot.chat_locks import ChatLocks
 from bot.processor import ChatOrderedProcessor
@@ -42,11 +48,12 @@ Context = ContextTypes.DEFAULT_TYPE
 
 
 class Bare:
-    """Ask the survey's questions, remembering only where each chat is."""
+    """Ask the survey's questions, remembering only where each chat is (with a store: there)."""
 
-    def __init__(self, words: Script) -> None:
+    def __init__(self, words: Script, store: BareStore | None = None) -> None:
         self.words = words
-        # chat id -> (question being asked, 0-based; the message holding it)
+        self.store = store
+        # chat id -> (question being asked, 0-based; the message holding it); without a store
         self.where: dict[int, tuple[int, int | None]] = {}
 
     async def start(self, update: Update, context: Context) -> None:
@@ -60,36 +67,61 @@ class Bare:
         if query is None or update.effective_chat is None:
             return
         await context.bot.answer_callback_query(query.id)
-        chat = update.effective_chat.id
-        index, _ = self._position(chat)
-        await self._answer(context.bot, chat, self.words.asked[index].label(query.data or ""))
+        chosen = query.data or ""
+        await self._answer(
+            context.bot, update.effective_chat.id, lambda index: self._label(index, chosen)
+        )
 
     async def text(self, update: Update, context: Context) -> None:
         """Settle the question with the typed words, ask the next."""
         if update.message is not None and update.effective_chat is not None:
-            await self._answer(context.bot, update.effective_chat.id, update.message.text or "")
+            typed = update.message.text or ""
+            await self._answer(context.bot, update.effective_chat.id, lambda _: typed)
 
-    def _position(self, chat: int) -> tuple[int, int | None]:
-        # Someone the bot does not know (after a restart) stands where the seeding put them.
-        return self.where.get(chat) or (resume_question(chat), None)
+    def _label(self, index: int, data: str) -> str:
+        return self.words.asked[index].label(data)
 
-    async def _answer(self, bot: Bot, chat: int, answer: str) -> None:
-        index, prompt = self._position(chat)
+    async def _position(self, chat: int) -> tuple[int, int | None]:
+        if self.store is None:
+            found = self.where.get(chat)
+        else:
+            found = await self.store.position(chat)
+        if found is None or found[0] >= len(self.words.asked):
+            # Someone the bot does not know (after a restart) stands where the seeding put them.
+            return resume_question(chat), None
+        return found
+
+    async def _answer(self, bot: Bot, chat: int, answer: Callable[[int], str]) -> None:
+        index, prompt = await self._position(chat)
+        words = answer(index)
+        if self.store is not None:
+            # As Heard: the answer is on the disk before anything is shown.
+            await self.store.save(chat, index, words)
         if prompt is not None:
             # As Heard's sender: an edit that changes nothing, or comes too late, is harmless.
             with contextlib.suppress(BadRequest):
-                await bot.edit_message_text(self.words.asked[index].settled(answer), chat, prompt)
+                await bot.edit_message_text(self.words.asked[index].settled(words), chat, prompt)
         await self._ask(bot, chat, index + 1)
 
     async def _ask(self, bot: Bot, chat: int, index: int) -> None:
         if index < len(self.words.asked):
             asked = self.words.asked[index]
             sent = await bot.send_message(chat, asked.text, reply_markup=asked.markup())
-            self.where[chat] = (index, sent.message_id)
+            await self._shown(chat, index, sent.message_id)
             return
         self.where.pop(chat, None)
         await bot.send_message(chat, self.words.end)
-        await bot.send_message(chat, self.words.contact, reply_markup=self.words.contact_markup())
+        sent = await bot.send_message(
+            chat, self.words.contact, reply_markup=self.words.contact_markup()
+        )
+        if self.store is not None:
+            await self.store.mark(chat, index, sent.message_id)
+
+    async def _shown(self, chat: int, index: int, message_id: int) -> None:
+        if self.store is None:
+            self.where[chat] = (index, message_id)
+        else:
+            await self.store.mark(chat, index, message_id)
 
 
 def main() -> None:
@@ -104,6 +136,9 @@ def main() -> None:
         default=0,
         help="updates taken in, ordered per chat, worked on as Heard's slots allow (Heard: 256); "
         "0: one at a time",
+    )
+    parser.add_argument(
+        "--store", default=None, help="keep every answer in this SQLite file, as Heard does"
     )
     parser.add_argument(
         "--keepalive",
@@ -125,8 +160,19 @@ def main() -> None:
     if args.keepalive is not None:
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=args.keepalive)
         builder.request(HTTPXRequest(httpx_kwargs={"limits": limits}))
-    app = builder.build()
     bare = Bare(script())
+    if args.store is not None:
+        path = args.store
+
+        async def open_store(_: object) -> None:
+            bare.store = await BareStore.open(path)
+
+        async def close_store(_: object) -> None:
+            if bare.store is not None:
+                await bare.store.close()
+
+        builder.post_init(open_store).post_shutdown(close_store)
+    app = builder.build()
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", bare.start, filters=private))
     app.add_handler(CallbackQueryHandler(bare.button))

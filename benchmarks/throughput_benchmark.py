@@ -10,7 +10,10 @@ process (benchmarks.fake_server_process --control), driven by a load driver in t
 in the same run, on the same server, with the same AIORateLimiter settings as Heard:
 (a) benchmarks.throughput_bare, a bare python-telegram-bot application making Heard's calls
 per answer with no database; (b) benchmarks.throughput_conventional, a ConversationHandler
-with PicklePersistence asking the same questions.
+with PicklePersistence asking the same questions. Beside them, at the first scenario, (a')
+the bare bot through Heard's update processor, and (a+db) the bare bot keeping every answer
+in SQLite with Heard's three database trips an answer (benchmarks.bare_store): what durable
+storage alone costs the framework.
 
 1. Conversation throughput, three times: with HEARD_SEND_RATE=1000, which raises the limiter
    so the framework is measured rather than the limiter; with the limiter as in production
@@ -36,7 +39,15 @@ import time
 from collections.abc import Sequence
 
 from benchmarks import broadcast_benchmark, many_people, startup_benchmark
-from benchmarks.bot_processes import BARE, BARE_256, CONVENTIONAL, HEARD, BotKind, log
+from benchmarks.bot_processes import (
+    BARE,
+    BARE_256,
+    BARE_STORE,
+    CONVENTIONAL,
+    HEARD,
+    BotKind,
+    log,
+)
 from benchmarks.conversation_load import Measured, measure
 from benchmarks.performance_doc import write_block
 
@@ -95,6 +106,13 @@ def conversation_table(title: str, rows: list[Measured], expected: int) -> list[
         f"every answer stored {verdict(heard.stored == expected)}; "
         f"replies missing or unexpected: {lost}"
     )
+    storing = found.get(BARE_STORE.name)
+    if storing is not None:
+        lines.append(
+            f"the framework with every answer durably committed, and nothing else of Heard's: "
+            f"(a+db) {storing.rate / bare.rate:.2f} x (a); heard {heard.rate / storing.rate:.2f} "
+            f"x (a+db), p95 {p95[HEARD.name] / p95[BARE_STORE.name]:.2f} x (a+db)"
+        )
     return lines
 
 
@@ -162,7 +180,8 @@ def main() -> None:
     lines: list[str] = []
     if args.only in (None, "throughput"):
         fast = f"HEARD_SEND_RATE={FAST_RATE:g} (so the limiter allows {FAST_RATE:g} calls/s)"
-        kinds = [BARE] + ([] if args.without_256 else [BARE_256]) + [CONVENTIONAL, HEARD]
+        kinds = [BARE] + ([] if args.without_256 else [BARE_256]) + [BARE_STORE]
+        kinds += [CONVENTIONAL, HEARD]
         lines += [
             *conversations(
                 args.participants, args.answers, FAST_RATE, fast, kinds, rounds=args.rounds
