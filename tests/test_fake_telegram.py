@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import logging
 import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -526,6 +528,32 @@ async def test_unknown_method_and_wrong_token(
 
     assert unknown == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
     assert wrong_token == (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+
+
+async def test_a_client_gone_mid_request_is_dropped_quietly(
+    server: FakeTelegram, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A bot stopped or killed while its request's body is on the way: nothing to perform,
+    # nobody to answer, and nothing for the server's log (Telegram's does not tell the bot).
+    address = urlsplit(server.base_url)
+    assert address.hostname == "127.0.0.1"
+    assert address.port is not None
+    _, writer = await asyncio.open_connection(address.hostname, address.port)
+    writer.write(
+        f"POST {address.path}{server.token}/sendMessage HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: 100\r\n\r\nchat_id=42&te".encode()
+    )
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    # The server learns of the lost connection on its next read; give it a few loop turns.
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+
+    assert (await bot.get_me()).is_bot
+    assert "sendMessage" not in [c.method for c in server.calls]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_wait_for_times_out_listing_the_last_calls(server: FakeTelegram, bot: Bot) -> None:

@@ -1074,7 +1074,12 @@ class FakeTelegram:
         params: JSON = {}
         fault = None
         try:
-            params, files = await _read_params(request)
+            try:
+                params, files = await _read_params(request)
+            except ConnectionResetError:
+                # The client went away mid-request (a bot stopped or killed): nothing was
+                # asked in full, so nothing is performed or recorded, and nobody is answered.
+                return web.Response(status=204)  # never written: the connection is gone
             self._raise_fault(method)
             fault = self._chaos.roll(method, arrived) if self._chaos else None
             if isinstance(fault, Failure):
