@@ -69,7 +69,7 @@ class Bare:
         await context.bot.answer_callback_query(query.id)
         chosen = query.data or ""
         await self._answer(
-            context.bot, update.effective_chat.id, lambda index: self._label(index, chosen)
+            context.bot, update.effective_chat.id, lambda i: self.words.asked[i].label(chosen)
         )
 
     async def text(self, update: Update, context: Context) -> None:
@@ -78,16 +78,14 @@ class Bare:
             typed = update.message.text or ""
             await self._answer(context.bot, update.effective_chat.id, lambda _: typed)
 
-    def _label(self, index: int, data: str) -> str:
-        return self.words.asked[index].label(data)
-
     async def _position(self, chat: int) -> tuple[int, int | None]:
         if self.store is None:
             found = self.where.get(chat)
         else:
             found = await self.store.position(chat)
         if found is None or found[0] >= len(self.words.asked):
-            # Someone the bot does not know (after a restart) stands where the seeding put them.
+            # Someone the bot does not know (after a restart) stands where the seeding put them;
+            # so does anyone who has finished.
             return resume_question(chat), None
         return found
 
@@ -109,13 +107,11 @@ class Bare:
             sent = await bot.send_message(chat, asked.text, reply_markup=asked.markup())
             await self._shown(chat, index, sent.message_id)
             return
-        self.where.pop(chat, None)
         await bot.send_message(chat, self.words.end)
         sent = await bot.send_message(
             chat, self.words.contact, reply_markup=self.words.contact_markup()
         )
-        if self.store is not None:
-            await self.store.mark(chat, index, sent.message_id)
+        await self._shown(chat, index, sent.message_id)
 
     async def _shown(self, chat: int, index: int, message_id: int) -> None:
         if self.store is None:
