@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
-from benchmarks.bot_processes import environment
+from benchmarks.bot_processes import DATABASE_NAME, environment
 from benchmarks.fake_server_process import TOKEN
 from benchmarks.process_stats import Usage, usage
 from bot.flows import FlowLibrary
@@ -159,7 +159,7 @@ def run_heard(
     folder: Path, api_url: str, participants: int, rate: float
 ) -> tuple[Usage, Counter[str]]:
     """Run `heard run` until every invitation is sent or failed; return its usage and statuses."""
-    database = folder / "heard.db"
+    database = folder / DATABASE_NAME
     command = [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "run"]
     bot_log = folder / "heard.log"
     with bot_log.open("w") as out:
@@ -216,7 +216,7 @@ def scenario(participants: int, rate: float) -> list[str]:
     folder = Path(tempfile.mkdtemp(prefix="heard-broadcast-"))
     try:
         log(f"seeding {participants:,} participants")
-        asyncio.run(seed(folder / "heard.db", participants))
+        asyncio.run(seed(folder / DATABASE_NAME, participants))
         limit = rate * LIMIT_FACTOR
         server, port = start_server(folder, participants, limit)
         api_url = f"http://127.0.0.1:{port}/bot"

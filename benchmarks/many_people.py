@@ -28,6 +28,7 @@ from pathlib import Path
 from benchmarks.bot_processes import (
     BARE,
     CONVENTIONAL,
+    DATABASE_NAME,
     HEARD,
     BotKind,
     BotProcess,
@@ -195,7 +196,7 @@ def measure(kind: BotKind, count: int, rate: float) -> tuple[Restart, int]:
         seeded = 0
         log(f"{kind.name}: seeding {count:,} people mid-conversation")
         if kind is HEARD:
-            seeded = asyncio.run(seed_heard(folder / "heard.db", count))
+            seeded = asyncio.run(seed_heard(folder / DATABASE_NAME, count))
         elif kind is CONVENTIONAL:
             seed_conventional(folder / "conversations.pickle", count)
         log(f"{kind.name}: restart with {count:,} answers waiting")
