@@ -1,9 +1,10 @@
 """The bare baseline's optional store: Heard's three database trips an answer, and no more.
 
 With it, baseline (a+db) keeps every answer as the throughput target asks ("every answer
-durably committed") through the same machinery as Heard: aiosqlite's one thread, WAL with
-`synchronous=FULL`, and `storage.sqlite_base.SQLiteBase` (its lock, `_one` for a read and
-`_atomic` for a whole transaction in one trip). An answer costs the trips Heard's costs:
+durably committed") through the same machinery as Heard: aiosqlite's one thread, Heard's
+connection settings (`connect_writer`: WAL, `synchronous=FULL`), and
+`storage.sqlite_base.SQLiteBase` (its lock, `_one` for a read and `_atomic` for a whole
+transaction in one trip). An answer costs the trips Heard's costs:
   1. read where the chat is (Heard: the participant and their latest run, one query);
   2. store the answer and the next position, durably, before anything is shown (Heard: save);
   3. once the next question is out, note the message holding it, not waited onto the disk
@@ -16,9 +17,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import aiosqlite
-
-from storage.sqlite_base import SQLiteBase
+from storage.sqlite_base import SQLiteBase, connect_writer
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS positions "
@@ -34,10 +33,8 @@ class BareStore(SQLiteBase):
 
     @classmethod
     async def open(cls, path: str | Path) -> BareStore:
-        """Open (creating if needed) the store at this path, as Heard opens its database."""
-        db = await aiosqlite.connect(str(path), isolation_level=None)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=FULL")
+        """Open (creating if needed) the store at this path, with Heard's connection settings."""
+        db = await connect_writer(str(path))
         for statement in SCHEMA:
             await db.execute(statement)
         return cls(db)

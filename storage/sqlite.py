@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from storage.migrations import migrate
 from storage.repository import (
     ConsentGiven,
@@ -25,6 +23,7 @@ from storage.repository import (
     Run,
     StoredAnswer,
 )
+from storage.sqlite_base import connect_writer
 from storage.sqlite_flags import FlagQueries
 from storage.sqlite_rounds import RoundQueries
 from storage.sqlite_staff import StaffQueries
@@ -57,12 +56,8 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         if not folder.is_dir():
             # Checked here: a failed connect leaves aiosqlite's worker thread behind.
             raise FileNotFoundError(f"there is no folder {folder} for the database")
-        db = await aiosqlite.connect(str(path), isolation_level=None)
+        db = await connect_writer(str(path))
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA busy_timeout=5000")
             await migrate(db)
         except BaseException:
             await db.close()

@@ -10,6 +10,25 @@ from typing import Any, TypeVar
 import aiosqlite
 
 T = TypeVar("T")
+# Every writer connection: WAL, foreign keys, each commit synced, and a wait for a busy file.
+WRITER_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+async def connect_writer(path: str) -> aiosqlite.Connection:
+    """Open a writer connection to the database at `path`, set up as Heard's always is."""
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        for pragma in WRITER_PRAGMAS:
+            await db.execute(pragma)
+    except BaseException:
+        await db.close()
+        raise
+    return db
 
 
 class SQLiteBase:
