@@ -20,6 +20,7 @@ from bot.exports.scope import ScopeError, chosen_scope
 from bot.reports import report_cli
 from bot.rounds import rounds_cli
 from bot.safeguarding import screen_cli
+from bot.safeguarding.destination import UNSET, probe_alert_chat
 from bot.safeguarding.screening import PhraseList, PhraseListError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.support import SupportError, load_support, review_warning
@@ -245,7 +246,11 @@ def conversations_folder(env_file: str) -> Path:
 
 
 def check(paths: Sequence[str], env_file: str) -> int:
-    """Print every problem in the conversation and support files; return 1 if any is an error."""
+    """Print every problem in the conversation and support files; return 1 if any is an error.
+
+    Whether safeguarding alerts can reach HEARD_SAFEGUARDING_CHAT is said after the files'
+    problems, outside their count: it depends on Telegram, not on the files, and never fails.
+    """
     settings = load_settings(env_file)
     targets = [Path(p) for p in paths] or [settings.heard_conversations or shipped_flows_dir()]
     problems: list[Problem] = support_problems(settings) + phrase_problems(settings)
@@ -265,6 +270,8 @@ def check(paths: Sequence[str], env_file: str) -> int:
         problems += item.warnings
     for problem in problems:
         print(problem)
+    if (line := alert_chat_line(settings)) is not None:
+        print(line)
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     print(f"{count} conversation(s) passed; {errors} error(s), {warnings} warning(s)")
@@ -281,6 +288,18 @@ def support_problems(settings: Settings) -> list[Problem]:
     if warning is None:
         return []
     return [Problem(support.source, 1, None, warning.split(": warning: ", 1)[-1], "warning")]
+
+
+def alert_chat_line(settings: Settings) -> str | None:
+    """Return a line saying why safeguarding alerts may not reach their chat, if they may not."""
+    chat = settings.heard_safeguarding_chat
+    token = settings.telegram_bot_token
+    if token is None and chat is None:
+        return f"warning: {UNSET}"
+    if token is None:
+        return f"note: HEARD_SAFEGUARDING_CHAT ({chat}) not checked: TELEGRAM_BOT_TOKEN is not set"
+    found = asyncio.run(probe_alert_chat(token, settings.telegram_api_url, chat))
+    return None if found.problem is None else f"warning: {found.problem}"
 
 
 def phrase_problems(settings: Settings) -> list[Problem]:

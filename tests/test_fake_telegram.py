@@ -19,6 +19,10 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
+    ChatMember,
+    ChatMemberAdministrator,
+    ChatMemberMember,
+    ChatMemberRestricted,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -30,9 +34,11 @@ from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 from tests.support.chaos import Chaos, ChaosSettings, Drop, Failure, retry_after_violations
 from tests.support.chat_user import ChatUser
 from tests.support.fake_telegram import (
+    CAPTIONED_KINDS,
     USER_KINDS,
     ApiError,
     FakeTelegram,
+    chat_member,
     check_inline_keyboard,
     matches_type,
     visible_text,
@@ -70,6 +76,13 @@ def chat(server: FakeTelegram) -> int:
 
 def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d)] for t, d in buttons])
+
+
+async def latest_message_id(bot: Bot) -> int:
+    """Return the message_id of the newest update's message (a user message)."""
+    *_, update = await bot.get_updates(timeout=1)
+    assert update.effective_message is not None
+    return update.effective_message.message_id
 
 
 async def raw_call(
@@ -269,6 +282,305 @@ async def test_commands_get_entities_and_groups_and_channels_look_real(
     assert channel.channel_post.sender_chat is not None
     sent = await bot.send_message(group.message.chat.id, "Hi all")
     assert server.chat_messages(group.message.chat.id)[0].message_id == sent.message_id
+
+
+# --- replies, edits and captions from users ----------------------------------------------------
+
+
+async def test_send_text_replies_to_a_bot_message_at_a_given_date(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    asked = await bot.send_message(chat, "How was your visit?")
+    update_id = server.send_text(USER, "Fine", date=1_767_225_600, reply_to=asked.message_id)
+
+    *_, update = await bot.get_updates(timeout=1)
+
+    message = update.message
+    assert update.update_id == update_id
+    assert message is not None
+    assert message.date == dtm.datetime(2026, 1, 1, tzinfo=dtm.UTC)
+    assert message.reply_to_message is not None
+    replied = message.reply_to_message
+    assert (replied.message_id, replied.text) == (asked.message_id, "How was your visit?")
+    assert replied.from_user is not None
+    assert replied.from_user.id == bot.id
+    [poll] = server.calls_of("getUpdates")
+    assert all(matches_type(raw, "Update") for raw in poll.result_or_error)
+
+
+async def test_send_text_reply_to_a_user_message_shows_it_without_its_own_reply(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    server.send_text(USER, "first")
+    server.send_text(USER, "second", reply_to=await latest_message_id(bot))
+    second = await latest_message_id(bot)
+    server.send_text(USER, "third", reply_to=second)
+
+    *_, last = await bot.get_updates(timeout=1)
+
+    assert last.message is not None
+    replied = last.message.reply_to_message
+    assert replied is not None
+    assert (replied.message_id, replied.text) == (second, "second")
+    assert replied.reply_to_message is None  # Telegram nests replies one level only
+
+
+async def test_send_text_reply_to_an_unknown_message_is_a_lookup_error(
+    server: FakeTelegram, chat: int
+) -> None:
+    with pytest.raises(LookupError, match="no message 999"):
+        server.send_text(USER, "re: nothing", reply_to=999)
+
+
+async def test_send_kind_with_a_caption_on_media(server: FakeTelegram, bot: Bot) -> None:
+    captioned = sorted(CAPTIONED_KINDS)
+    for kind in captioned:
+        server.send_kind(USER, kind, caption=f"/start my {kind}")
+
+    updates = await bot.get_updates(timeout=1)
+
+    for update, kind in zip(updates, captioned, strict=True):
+        message = update.message
+        assert message is not None
+        assert message.caption == f"/start my {kind}"
+        assert message.parse_caption_entities() == {message.caption_entities[0]: "/start"}
+    [poll] = server.calls_of("getUpdates")
+    assert all(matches_type(raw, "Update") for raw in poll.result_or_error)
+
+
+@pytest.mark.parametrize("kind", sorted(set(USER_KINDS) - CAPTIONED_KINDS))
+def test_send_kind_refuses_a_caption_where_telegram_has_none(
+    server: FakeTelegram, kind: str
+) -> None:
+    with pytest.raises(ValueError, match="cannot have a caption"):
+        server.send_kind(USER, kind, caption="look")
+    assert server.pending_update_ids() == []
+
+
+async def test_edit_text_reaches_a_bot_that_asks_for_edits(server: FakeTelegram, bot: Bot) -> None:
+    server.send_text(USER, "I feel fine", date=1_767_225_600)
+    [first] = await bot.get_updates(allowed_updates=["message", "edited_message"])
+    assert first.message is not None
+    sent_id = first.message.message_id
+
+    update_id = server.edit_text(USER, sent_id, "I feel low", edit_date=1_767_225_660)
+    [update] = await bot.get_updates(offset=first.update_id + 1, timeout=1)
+
+    edited = update.edited_message
+    assert update.update_id == update_id
+    assert edited is not None
+    assert (edited.message_id, edited.text) == (sent_id, "I feel low")
+    assert edited.date == dtm.datetime(2026, 1, 1, tzinfo=dtm.UTC)
+    assert edited.edit_date == dtm.datetime(2026, 1, 1, 0, 1, tzinfo=dtm.UTC)
+    [_, poll] = server.calls_of("getUpdates")
+    assert all(matches_type(raw, "Update") for raw in poll.result_or_error)
+    # The stored message is the edited one: a reply to it quotes the new text.
+    server.send_text(USER, "sorry", reply_to=sent_id)
+    [reply] = await bot.get_updates(offset=update_id + 1, timeout=1)
+    assert reply.message is not None
+    assert reply.message.reply_to_message is not None
+    assert reply.message.reply_to_message.text == "I feel low"
+
+
+async def test_edit_text_is_not_delivered_to_a_bot_that_did_not_ask(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    server.send_text(USER, "hello")
+    [first] = await bot.get_updates(allowed_updates=["message"])
+    assert first.message is not None
+
+    ignored = server.edit_text(USER, first.message.message_id, "hello again")
+
+    assert await bot.get_updates(offset=first.update_id + 1) == ()
+    assert ignored not in server.delivered_update_ids()
+
+
+async def test_edit_text_needs_an_earlier_text_of_that_user(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    server.send_text(USER, "hello", chat_id=-5, chat_type="group")
+    text_id = await latest_message_id(bot)
+    server.send_kind(USER, "photo")
+    photo_id = await latest_message_id(bot)
+
+    with pytest.raises(LookupError, match="no text message 999"):
+        server.edit_text(USER, 999, "edited")
+    with pytest.raises(LookupError, match=f"no text message {photo_id}"):
+        server.edit_text(USER, photo_id, "edited")
+    with pytest.raises(LookupError, match=f"no text message {text_id} from 43"):
+        server.edit_text(43, text_id, "edited", chat_id=-5)
+    server.edit_text(USER, text_id, "edited", chat_id=-5)
+
+
+async def test_a_bot_message_records_the_message_it_replied_to(
+    server: FakeTelegram, bot: Bot, chat: int
+) -> None:
+    [update] = await bot.get_updates()
+    assert update.message is not None
+    hello = update.message.message_id
+
+    answer = await bot.send_message(chat, "Hello to you", reply_to_message_id=hello)
+    follow_up = await bot.send_message(chat, "And welcome", reply_to_message_id=answer.message_id)
+    stray = await bot.send_message(
+        chat, "Lost", reply_to_message_id=999, allow_sending_without_reply=True
+    )
+
+    assert [m.reply_to for m in server.chat_messages(chat)] == [hello, answer.message_id, None]
+    assert answer.reply_to_message is not None
+    assert answer.reply_to_message.text == "hello"
+    assert follow_up.reply_to_message is not None
+    assert follow_up.reply_to_message.text == "Hello to you"
+    assert follow_up.reply_to_message.reply_to_message is None
+    assert stray.reply_to_message is None
+    sends = [c.result_or_error for c in server.calls_of("sendMessage")]
+    assert all(matches_type(raw, "Message") for raw in sends)
+
+
+# --- groups: membership, getChat, getChatMember -----------------------------------------------
+
+STAFF = -1_001_234_567_890
+
+
+async def test_get_chat_describes_a_group_the_bot_is_in(server: FakeTelegram, bot: Bot) -> None:
+    server.add_bot_to_group(STAFF, title="Safeguarding team")
+
+    chat = await bot.get_chat(STAFF)
+    sent = await bot.send_message(STAFF, "Alerts will come here")
+
+    assert (chat.id, chat.type, chat.title) == (STAFF, "supergroup", "Safeguarding team")
+    assert sent.chat.title == "Safeguarding team"
+    [call] = server.calls_of("getChat")
+    assert matches_type(call.result_or_error, "ChatFullInfo")
+
+
+async def test_get_chat_describes_a_private_chat(bot: Bot, chat: int) -> None:
+    info = await bot.get_chat(chat)
+
+    assert (info.id, info.type, info.first_name) == (chat, "private", "Sam")
+    assert info.max_reaction_count == 11
+
+
+async def test_get_chat_of_an_unknown_chat_is_not_found(bot: Bot) -> None:
+    with pytest.raises(BadRequest, match=r"^Chat not found$"):
+        await bot.get_chat(STAFF)
+    with pytest.raises(BadRequest, match=r"^Chat not found$"):
+        await bot.get_chat_member(STAFF, bot.id)
+
+
+async def test_a_group_counts_as_known_once_a_user_wrote_there(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    server.send_text(7, "hello all", chat_id=-5, chat_type="group")
+
+    chat = await bot.get_chat(-5)
+    member = await bot.get_chat_member(-5, bot.id)
+
+    assert (chat.type, member.status) == ("group", "member")
+
+
+@pytest.mark.parametrize(
+    ("chat_type", "kicked", "error"),
+    [
+        ("supergroup", True, "bot was kicked from the supergroup chat"),
+        ("group", True, "bot was kicked from the group chat"),
+        ("supergroup", False, "bot is not a member of the supergroup chat"),
+    ],
+)
+async def test_a_group_the_bot_was_removed_from_is_forbidden(
+    server: FakeTelegram, bot: Bot, chat_type: str, kicked: bool, error: str
+) -> None:
+    server.add_bot_to_group(-5, chat_type=chat_type)
+    sent = await bot.send_message(-5, "Hello team")
+
+    server.remove_bot_from_group(-5, kicked=kicked)
+
+    attempts = [
+        bot.send_message(-5, "Still here?"),
+        bot.edit_message_text("Edited", chat_id=-5, message_id=sent.message_id),
+        bot.delete_message(-5, sent.message_id),
+        bot.get_chat(-5),
+        bot.get_chat_member(-5, bot.id),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Forbidden, match=f"^Forbidden: {error}$"):
+            await attempt
+    with pytest.raises(LookupError, match="not in chat -5"):
+        server.send_text(7, "anyone?", chat_id=-5, chat_type=chat_type)
+
+
+async def test_a_restricted_bot_cannot_send_to_the_group(server: FakeTelegram, bot: Bot) -> None:
+    server.add_bot_to_group(STAFF, status="restricted")
+
+    with pytest.raises(BadRequest, match="Not enough rights to send text messages to the chat"):
+        await bot.send_message(STAFF, "Alert")
+    with pytest.raises(BadRequest, match="Not enough rights to send documents to the chat"):
+        await bot.send_document(STAFF, b"a,b", filename="flags.csv")
+    assert server.chat_messages(STAFF) == []
+    assert (await bot.get_chat(STAFF)).title == "Safeguarding team"
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        ("member", ChatMemberMember),
+        ("administrator", ChatMemberAdministrator),
+        ("restricted", ChatMemberRestricted),
+    ],
+)
+async def test_get_chat_member_gives_the_bot_its_status(
+    server: FakeTelegram, bot: Bot, status: str, kind: type[ChatMember]
+) -> None:
+    server.add_bot_to_group(STAFF, status=status)
+
+    member = await bot.get_chat_member(STAFF, bot.id)
+
+    assert isinstance(member, kind)
+    assert (member.status, member.user.id) == (status, bot.id)
+    if isinstance(member, ChatMemberRestricted):
+        assert member.can_send_messages is False
+        assert member.is_member is True
+    if isinstance(member, ChatMemberAdministrator):
+        assert member.can_delete_messages is True
+    [call] = server.calls_of("getChatMember")
+    assert matches_type(call.result_or_error, "ChatMember")
+
+
+async def test_get_chat_member_of_users(server: FakeTelegram, bot: Bot, chat: int) -> None:
+    server.add_bot_to_group(STAFF)
+    server.send_text(7, "hello all", chat_id=STAFF, chat_type="supergroup")
+
+    wrote = await bot.get_chat_member(STAFF, 7)
+    elsewhere = await bot.get_chat_member(STAFF, USER)
+    private = await bot.get_chat_member(chat, USER)
+
+    assert (wrote.status, wrote.user.id) == ("member", 7)
+    assert (elsewhere.status, private.status) == ("left", "member")
+    with pytest.raises(BadRequest, match=r"^User not found$"):
+        await bot.get_chat_member(STAFF, 31337)
+
+
+@pytest.mark.parametrize("status", ["member", "administrator", "restricted", "left", "kicked"])
+def test_chat_member_fits_the_spec_and_parses_in_ptb(status: str) -> None:
+    raw = chat_member({"id": 1, "is_bot": True, "first_name": "Heard"}, status)
+
+    parsed = ChatMember.de_json(raw, None)
+
+    assert matches_type(raw, "ChatMember")
+    assert parsed.status == status
+    assert parsed.api_kwargs == {}
+
+
+def test_group_membership_arguments_are_checked(server: FakeTelegram) -> None:
+    with pytest.raises(ValueError, match="group or supergroup"):
+        server.add_bot_to_group(STAFF, chat_type="channel")
+    with pytest.raises(ValueError, match="status"):
+        server.add_bot_to_group(STAFF, status="creator")
+    with pytest.raises(ValueError, match="basic groups"):
+        server.add_bot_to_group(-5, chat_type="group", status="restricted")
+    with pytest.raises(ValueError, match="negative"):
+        server.add_bot_to_group(5)
+    with pytest.raises(LookupError, match="no group"):
+        server.remove_bot_from_group(STAFF)
 
 
 # --- long polling ------------------------------------------------------------------------------

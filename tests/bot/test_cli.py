@@ -333,3 +333,53 @@ def test_cli_report_counts_days_in_heard_timezone(capsys, tmp_path, monkeypatch,
     assert run(capsys, "report", "--output", str(out))[0] == 0
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert f"- First started: {day}; latest: {day}\n" in summary
+
+
+def test_cli_check_warns_when_the_safeguarding_chat_is_unset(capsys):
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    [line] = [row for row in out.splitlines() if "HEARD_SAFEGUARDING_CHAT" in row]
+    assert line.startswith(
+        "warning: HEARD_SAFEGUARDING_CHAT is not set: safeguarding alerts will go privately to "
+        "people with the safeguarding role, or to the admins"
+    )
+    assert out.splitlines()[-2] == line  # said after the files, before their count
+
+
+def test_cli_check_without_a_token_says_the_safeguarding_chat_was_not_checked(capsys, monkeypatch):
+    monkeypatch.setenv("HEARD_SAFEGUARDING_CHAT", "-1001234567890")
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    [line] = [row for row in out.splitlines() if "HEARD_SAFEGUARDING_CHAT" in row]
+    assert line == (
+        "note: HEARD_SAFEGUARDING_CHAT (-1001234567890) not checked: TELEGRAM_BOT_TOKEN is not set"
+    )
+
+
+@pytest.fixture
+def checked_against(fake, monkeypatch):
+    """Point `heard check` at the fake Bot API with HEARD_SAFEGUARDING_CHAT set."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake.token)
+    monkeypatch.setenv("TELEGRAM_API_URL", fake.base_url)
+    monkeypatch.setenv("HEARD_SAFEGUARDING_CHAT", "-1001234567890")
+    return fake
+
+
+async def test_cli_check_of_a_reachable_safeguarding_group_says_nothing(capsys, checked_against):
+    checked_against.add_bot_to_group(-1001234567890, title="Safeguarding team")
+    # `heard check` runs its own event loop: give it a thread, while the fake serves in this one.
+    code, out, _ = await asyncio.to_thread(run, capsys, "check")
+    assert code == 0
+    assert "HEARD_SAFEGUARDING_CHAT" not in out
+    assert [c.method for c in checked_against.calls] == ["getMe", "getChat", "getChatMember"]
+
+
+async def test_cli_check_warns_of_a_group_the_bot_was_never_added_to(capsys, checked_against):
+    code, out, _ = await asyncio.to_thread(run, capsys, "check")
+    assert code == 0
+    [line] = [row for row in out.splitlines() if "HEARD_SAFEGUARDING_CHAT" in row]
+    assert line == (
+        "warning: HEARD_SAFEGUARDING_CHAT (-1001234567890): Telegram knows no such chat for the "
+        "bot: add the bot to the staff group and write a message there, or fix the id"
+    )
+    assert out.rstrip().endswith("0 error(s), 0 warning(s)")

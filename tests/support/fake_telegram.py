@@ -56,6 +56,10 @@ CHAT_ACTIONS = frozenset(
     }
 )
 UNDELIVERED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+# Updates that carry a message a user (or a channel) sent, new or edited.
+USER_MESSAGE_KINDS = frozenset(
+    {"message", "channel_post", "edited_message", "edited_channel_post"}
+)
 USER_KINDS = (
     "photo",
     "voice",
@@ -70,6 +74,19 @@ USER_KINDS = (
     "animation",
 )
 CHAT_TYPES = frozenset({"private", "group", "supergroup", "channel"})
+GROUP_TYPES = frozenset({"group", "supergroup"})
+# Kinds of user message that can carry a caption in Telegram.
+CAPTIONED_KINDS = frozenset({"photo", "video", "document", "audio", "voice", "animation"})
+# The bot's own status in a group: what add_bot_to_group and remove_bot_from_group set.
+BOT_STATUSES = frozenset({"member", "administrator", "restricted"})
+REMOVED_STATUSES = frozenset({"left", "kicked"})
+# What a restricted bot is told it lacks the rights to send, by send method.
+SEND_RIGHTS = {
+    "sendMessage": "text messages",
+    "sendDocument": "documents",
+    "sendPhoto": "photos",
+}
+MAX_REACTION_COUNT = 11
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
@@ -164,6 +181,7 @@ class BotMessage:
 
     ``text`` and ``caption`` are what the user sees (markup parsed away, as Telegram returns them);
     ``raw_text`` is the text as the bot sent it, ``parse_mode`` how it asked for it to be parsed.
+    ``reply_to`` is the message_id it replied to in the same chat (None if it was no reply).
     """
 
     message_id: int
@@ -180,6 +198,7 @@ class BotMessage:
     entities: list[Any] | None = None
     date: int = 0
     edit_date: int | None = None
+    reply_to: int | None = None
 
     @property
     def display_text(self) -> str:
@@ -684,6 +703,63 @@ def message_key(chat_type: str) -> str:
     return "channel_post" if chat_type == "channel" else "message"
 
 
+def edited_key(chat_type: str) -> str:
+    """Return the update field an edited message lands in for a chat type."""
+    return "edited_channel_post" if chat_type == "channel" else "edited_message"
+
+
+def without_reply(message: JSON) -> JSON:
+    """Return a message as it appears in reply_to_message: without a reply of its own."""
+    return {key: value for key, value in message.items() if key != "reply_to_message"}
+
+
+# --------------------------------------------------------------------------------------------
+# Chats and members (pure builders)
+# --------------------------------------------------------------------------------------------
+
+
+def chat_full_info(chat: JSON) -> JSON:
+    """Return the ChatFullInfo object getChat answers for a Chat object."""
+    private = chat["type"] == "private"
+    gifts = {name: private for name in _required_flags("AcceptedGiftTypes")}
+    return {
+        **chat,
+        "accent_color_id": abs(chat["id"]) % 7,
+        "max_reaction_count": MAX_REACTION_COUNT,
+        "accepted_gift_types": gifts,
+    }
+
+
+def chat_member(user: JSON, status: str) -> JSON:
+    """Return a ChatMember object of a status, with the fields its subtype requires."""
+    body: JSON = {"status": status, "user": user}
+    if status == "administrator":
+        rights = dict.fromkeys(_required_flags("ChatMemberAdministrator"), True)
+        fixed = {"can_be_edited": False, "is_anonymous": False, "can_promote_members": False}
+        body.update(rights, **fixed)
+    elif status == "restricted":
+        body.update(dict.fromkeys(_required_flags("ChatMemberRestricted"), False))
+        body.update(is_member=True, until_date=0)  # 0: restricted until lifted
+    elif status == "kicked":
+        body["until_date"] = 0
+    return body
+
+
+@cache
+def _required_flags(type_name: str) -> tuple[str, ...]:
+    """Return the names of a spec type's required Boolean fields."""
+    fields = api_spec()["types"][type_name]["fields"]
+    return tuple(f["name"] for f in fields if f["required"] and f["types"] == ["Boolean"])
+
+
+def removed_error(chat: JSON, status: str) -> ApiError:
+    """Build the 403 Telegram answers in a group the bot left or was removed from."""
+    kind = "supergroup" if chat["type"] == "supergroup" else "group"
+    if status == "kicked":
+        return ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
+    return ApiError(403, f"Forbidden: bot is not a member of the {kind} chat")
+
+
 # --------------------------------------------------------------------------------------------
 # The server
 # --------------------------------------------------------------------------------------------
@@ -763,6 +839,8 @@ class FakeTelegram:
         self._users: dict[int, JSON] = {}
         self._bot_messages: dict[int, list[BotMessage]] = {}
         self._user_messages: dict[int, dict[int, JSON]] = {}
+        self._bot_status: dict[int, str] = {}
+        self._members: dict[int, set[int]] = {}
         self._queries: dict[str, bool] = {}
         self._blocked: dict[int, str] = {}
         self._faults: dict[str, list[ApiError]] = {}
@@ -791,6 +869,8 @@ class FakeTelegram:
             "sendPhoto": self._send_photo,
             "sendChatAction": self._send_chat_action,
             "getFile": self._get_file,
+            "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
         }
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -857,13 +937,21 @@ class FakeTelegram:
         chat_type: str = "private",
         first_name: str = "Sam",
         language_code: str | None = "en",
+        date: int | None = None,
+        reply_to: int | None = None,
     ) -> int:
-        """Inject a text message from a user and return its update_id."""
+        """Inject a text message from a user and return its update_id.
+
+        `date` is the message's Unix time (default now); `reply_to` the message_id of an
+        earlier message in the chat, bot's or user's, that this one replies to.
+        """
         self._remember_user(user_id, first_name, language_code)
-        message = self._new_user_message(user_id, chat_id, chat_type)
+        message = self._new_user_message(user_id, chat_id, chat_type, date)
         message["text"] = text
         if entities := command_entities(text):
             message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = self._reply_target(message["chat"]["id"], reply_to)
         return self.inject({message_key(chat_type): message})
 
     def send_kind(
@@ -875,11 +963,19 @@ class FakeTelegram:
         chat_type: str = "private",
         first_name: str | None = None,
         language_code: str | None = None,
+        caption: str | None = None,
     ) -> int:
-        """Inject a non-text message (photo, voice, sticker, ...) and return its update_id."""
+        """Inject a non-text message (photo, voice, sticker, ...) and return its update_id.
+
+        A `caption` is for the kinds that carry one in Telegram (CAPTIONED_KINDS).
+        """
+        if caption is not None and kind not in CAPTIONED_KINDS:
+            raise ValueError(f"a {kind} cannot have a caption in Telegram")
         user = self._user(user_id, first_name, language_code)
         message = self._new_user_message(user_id, chat_id, chat_type)
         message.update(kind_fields(kind, message["message_id"], user))
+        if caption is not None:
+            message.update(_caption_fields(caption))
         for file in user_files(message):
             self._store_user_file(kind, file)
         return self.inject({message_key(chat_type): message})
@@ -911,6 +1007,57 @@ class FakeTelegram:
         }
         return self.inject({"callback_query": query})
 
+    def edit_text(
+        self,
+        user_id: int,
+        message_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        edit_date: int | None = None,
+    ) -> int:
+        """Inject the edit of a text message the user sent earlier and return its update_id."""
+        chat_id = user_id if chat_id is None else chat_id
+        original = self._user_messages.get(chat_id, {}).get(message_id)
+        sender = (original or {}).get("from", {}).get("id", user_id)
+        if original is None or "text" not in original or sender != user_id:
+            raise LookupError(f"no text message {message_id} from {user_id} in chat {chat_id}")
+        edited = {key: value for key, value in original.items() if key != "entities"}
+        edited.update(text=text, edit_date=int(time.time()) if edit_date is None else edit_date)
+        if entities := command_entities(text):
+            edited["entities"] = entities
+        return self.inject({edited_key(original["chat"]["type"]): edited})
+
+    def add_bot_to_group(
+        self,
+        chat_id: int,
+        *,
+        title: str = "Safeguarding team",
+        chat_type: str = "supergroup",
+        status: str = "member",
+    ) -> None:
+        """Put the bot in a group or supergroup as a member, administrator or restricted member.
+
+        A restricted bot cannot send messages there. A group the bot is in is also known once a
+        user message from it was injected.
+        """
+        if chat_type not in GROUP_TYPES:
+            raise ValueError(f"expected a group or supergroup; got {chat_type!r}")
+        if status not in BOT_STATUSES:
+            raise ValueError(f"expected a status in {sorted(BOT_STATUSES)}; got {status!r}")
+        if status == "restricted" and chat_type == "group":
+            raise ValueError("only supergroups restrict members; basic groups cannot")
+        if chat_id >= 0:
+            raise ValueError("group and supergroup ids are negative")
+        self._chats[chat_id] = {"id": chat_id, "type": chat_type, "title": title}
+        self._bot_status[chat_id] = status
+
+    def remove_bot_from_group(self, chat_id: int, kicked: bool = True) -> None:
+        """Take the bot out of a group: kicked by an admin, or (kicked=False) it left."""
+        if self._chats.get(chat_id, {}).get("type") not in GROUP_TYPES:
+            raise LookupError(f"no group {chat_id} the bot is in")
+        self._bot_status[chat_id] = "kicked" if kicked else "left"
+
     def add_private_chat(
         self, user_id: int, first_name: str = "Sam", language_code: str | None = "en"
     ) -> None:
@@ -940,6 +1087,10 @@ class FakeTelegram:
     def chat_messages(self, chat_id: int) -> list[BotMessage]:
         """Return the messages the bot sent in a chat, oldest first, including deleted ones."""
         return list(self._bot_messages.get(chat_id, []))
+
+    def user_message_ids(self, chat_id: int) -> list[int]:
+        """Return the ids of the messages users sent in a chat, oldest first."""
+        return sorted(self._user_messages.get(chat_id, {}))
 
     def buttons(self, chat_id: int, message_id: int) -> list[tuple[str, str]]:
         """Return (label, callback_data) of a bot message's inline buttons ("" if no data)."""
@@ -1174,11 +1325,19 @@ class FakeTelegram:
         return True if handler is None else handler(params)
 
     def _check_chat_reachable(self, chat_id: int | str) -> None:
-        """Refuse calls for chats no user opened, and chats that blocked the bot."""
+        """Refuse calls for unknown chats, chats that blocked the bot, groups it is not in."""
         if not isinstance(chat_id, int) or chat_id not in self._chats:
             raise bad_request("chat not found")
         if chat_id in self._blocked:
             raise ApiError(403, self._blocked[chat_id])
+        status = self._bot_status_in(chat_id)
+        if status in REMOVED_STATUSES:
+            raise removed_error(self._chats[chat_id], status)
+
+    def _check_can_send(self, method: str, chat_id: int) -> None:
+        """Refuse a send in a group where the bot is restricted (it cannot send messages)."""
+        if self._bot_status_in(chat_id) == "restricted":
+            raise bad_request(f"not enough rights to send {SEND_RIGHTS[method]} to the chat")
 
     # --- getUpdates -----------------------------------------------------------------------------
 
@@ -1294,6 +1453,20 @@ class FakeTelegram:
         self._queries[params["callback_query_id"]] = True
         return True
 
+    def _get_chat(self, params: JSON) -> JSON:
+        """Describe a chat the bot can reach as a ChatFullInfo."""
+        return chat_full_info(self._chats[params["chat_id"]])
+
+    def _get_chat_member(self, params: JSON) -> JSON:
+        """Describe a user's membership of a chat the bot can reach."""
+        chat_id, user_id = params["chat_id"], params["user_id"]
+        if user_id == self.bot_user["id"]:
+            return chat_member(self.bot_user, self._bot_status_in(chat_id))
+        user = self._users.get(user_id)
+        if user is None:
+            raise bad_request("user not found")
+        return chat_member(user, "member" if user_id in self._members_of(chat_id) else "left")
+
     def _get_file(self, params: JSON) -> JSON:
         """Describe a stored file so the bot can download it from base_file_url."""
         stored = self._files.get(params["file_id"])
@@ -1310,12 +1483,14 @@ class FakeTelegram:
 
     def _send_message(self, params: JSON) -> JSON:
         """Store and return a new text message."""
+        self._check_can_send("sendMessage", params["chat_id"])
         message = self._new_bot_message(params)
         self._set_text(message, params, params["text"])
         return self._message_json(message)
 
     def _send_document(self, params: JSON) -> JSON:
         """Store an uploaded (or re-sent) document and return the new message."""
+        self._check_can_send("sendDocument", params["chat_id"])
         stored = self._stored_file(params["document"], "document")
         message = self._new_bot_message(params)
         message.document = {**_file_json(stored), "content": stored.content}
@@ -1324,6 +1499,7 @@ class FakeTelegram:
 
     def _send_photo(self, params: JSON) -> JSON:
         """Store an uploaded (or re-sent) photo and return the new message."""
+        self._check_can_send("sendPhoto", params["chat_id"])
         stored = self._stored_file(params["photo"], "photo")
         message = self._new_bot_message(params)
         message.photo = {**_photo_size_json(stored), "content": stored.content}
@@ -1371,12 +1547,14 @@ class FakeTelegram:
     def _new_bot_message(self, params: JSON) -> BotMessage:
         """Create and store a bot message for a send call."""
         chat_id = params["chat_id"]
-        self._check_reply_target(chat_id, params.get("reply_parameters"))
+        reply = params.get("reply_parameters")
+        self._check_reply_target(chat_id, reply)
         message = BotMessage(
             message_id=self._take_message_id(),
             chat_id=chat_id,
             reply_markup=_normalise_markup(params.get("reply_markup")),
             date=int(time.time()),
+            reply_to=self._replied_id(chat_id, reply),
         )
         self._bot_messages.setdefault(chat_id, []).append(message)
         return message
@@ -1390,6 +1568,12 @@ class FakeTelegram:
         own = self._find_bot_message(target_chat, reply["message_id"])
         if reply["message_id"] not in known and own is None:
             raise bad_request("message to be replied not found")
+
+    def _replied_id(self, chat_id: int, reply: JSON | None) -> int | None:
+        """Return the id of the message in this chat a send replies to, if it is there."""
+        if not reply or reply.get("chat_id", chat_id) != chat_id:
+            return None
+        return reply["message_id"] if self._replied_json(chat_id, reply["message_id"]) else None
 
     def _set_text(self, message: BotMessage, params: JSON, text: str) -> None:
         """Set a message's text from send or edit parameters."""
@@ -1488,10 +1672,17 @@ class FakeTelegram:
         known = self._chats.get(chat_id)
         return known or {"id": chat_id, "type": chat_type, "title": f"Test {chat_type}"}
 
-    def _new_user_message(self, user_id: int, chat_id: int | None, chat_type: str) -> JSON:
+    def _new_user_message(
+        self, user_id: int, chat_id: int | None, chat_type: str, date: int | None = None
+    ) -> JSON:
         """Start a Message object a user (or, in a channel, the channel) sends."""
         chat = self._chat_json(user_id, chat_id, chat_type)
-        message: JSON = {"message_id": self._take_message_id(), "date": int(time.time())}
+        if self._bot_status.get(chat["id"]) in REMOVED_STATUSES:
+            raise LookupError(f"the bot is not in chat {chat['id']}: add_bot_to_group first")
+        message: JSON = {
+            "message_id": self._take_message_id(),
+            "date": int(time.time()) if date is None else date,
+        }
         if chat_type == "channel":
             message["sender_chat"] = chat
         else:
@@ -1515,14 +1706,45 @@ class FakeTelegram:
         payload = update[update_kind(update)]
         if not isinstance(payload, dict):
             return
-        if isinstance(payload.get("from"), dict) and not payload["from"].get("is_bot"):
-            self._users.setdefault(payload["from"]["id"], payload["from"])
+        sender = payload.get("from")
+        human = sender if isinstance(sender, dict) and not sender.get("is_bot") else None
+        if human is not None:
+            self._users.setdefault(human["id"], human)
         for candidate in (payload, payload.get("message")):
             if isinstance(candidate, dict) and isinstance(candidate.get("chat"), dict):
-                self._chats.setdefault(candidate["chat"]["id"], candidate["chat"])
-        if update_kind(update) in ("message", "channel_post") and "message_id" in payload:
+                chat = self._chats.setdefault(candidate["chat"]["id"], candidate["chat"])
+                if human is not None and chat["type"] in GROUP_TYPES:
+                    self._members.setdefault(chat["id"], set()).add(human["id"])
+        if update_kind(update) in USER_MESSAGE_KINDS and "message_id" in payload:
             chat_messages = self._user_messages.setdefault(payload["chat"]["id"], {})
             chat_messages[payload["message_id"]] = payload
+
+    def _bot_status_in(self, chat_id: int) -> str:
+        """Return the bot's status in a known chat (a member unless told otherwise)."""
+        if chat_id in self._bot_status:
+            return self._bot_status[chat_id]
+        return "administrator" if self._chats[chat_id]["type"] == "channel" else "member"
+
+    def _members_of(self, chat_id: int) -> set[int]:
+        """Return the users known to be in a chat: its user if private, who wrote if a group."""
+        if self._chats[chat_id]["type"] == "private":
+            return {chat_id}
+        return self._members.get(chat_id, set())
+
+    def _replied_json(self, chat_id: int, message_id: int) -> JSON | None:
+        """Return a message of a chat as reply_to_message shows it, if it is there."""
+        own = self._find_bot_message(chat_id, message_id)
+        if own is not None:
+            return self._message_body(own)
+        theirs = self._user_messages.get(chat_id, {}).get(message_id)
+        return None if theirs is None else without_reply(theirs)
+
+    def _reply_target(self, chat_id: int, message_id: int) -> JSON:
+        """Return the message a user replies to, or fail if the chat has no such message."""
+        found = self._replied_json(chat_id, message_id)
+        if found is None:
+            raise LookupError(f"no message {message_id} in chat {chat_id} to reply to")
+        return found
 
     def _find_bot_message(
         self, chat_id: int, message_id: int, *, include_deleted: bool = False
@@ -1535,6 +1757,15 @@ class FakeTelegram:
 
     def _message_json(self, message: BotMessage) -> JSON:
         """Return the Message object Telegram would return for a bot message."""
+        body = self._message_body(message)
+        if message.reply_to is not None:
+            replied = self._replied_json(message.chat_id, message.reply_to)
+            if replied is not None:
+                body["reply_to_message"] = replied
+        return body
+
+    def _message_body(self, message: BotMessage) -> JSON:
+        """Return a bot message's Message object without the message it replies to."""
         body: JSON = {
             "message_id": message.message_id,
             "from": self.bot_user,
@@ -1559,6 +1790,14 @@ class FakeTelegram:
 # --------------------------------------------------------------------------------------------
 # Small helpers of the server
 # --------------------------------------------------------------------------------------------
+
+
+def _caption_fields(caption: str) -> JSON:
+    """Return the caption fields of a user message, with entities for its /commands."""
+    fields: JSON = {"caption": caption}
+    if entities := command_entities(caption):
+        fields["caption_entities"] = entities
+    return fields
 
 
 async def _read_params(request: web.Request) -> tuple[JSON, dict[str, UploadedFile]]:
