@@ -8,12 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot.access import Access, participant_commands
+from bot.backlog import FloodGuard
 from bot.chat_locks import ChatLocks
 from bot.clock import Clock, SystemClock
 from bot.data_rights import DataRights
@@ -28,8 +30,12 @@ from bot.rounds.coordinator import CoordinatorHandlers
 from bot.rounds.dispatcher import Dispatcher
 from bot.rounds.messages import OutboxMessages
 from bot.rounds.planner import RoundPlanner
+from bot.safeguarding.alerts import Alerts
+from bot.safeguarding.destination import check_alert_chat
+from bot.safeguarding.recipients import Recipients
 from bot.safeguarding.review import ReviewHandlers
 from bot.safeguarding.screening import PhraseList, PhraseListError
+from bot.safeguarding.unstored import FlagSpool
 from bot.safeguarding.watch import RiskWatch
 from bot.sender import TelegramSender
 from bot.settings import Settings, SettingsError
@@ -37,7 +43,7 @@ from bot.staff import StaffHandlers
 from bot.support import SupportError, SupportFile, load_support, review_warning
 from conversations.catalog import catalog
 from conversations.loader import shipped_flows_dir
-from storage.repository import Purged, Repository
+from storage.repository import Purged, Repository, StorageUnavailable
 from storage.sqlite import SQLiteRepository
 
 log = logging.getLogger("heard")
@@ -48,6 +54,11 @@ PURGE_SECONDS = 24 * 60 * 60.0
 
 class StartupError(Exception):
     """Heard cannot start; the message says why in one line."""
+
+
+def spool_path(database: Path) -> Path:
+    """Return where flags wait while the database refuses writes: beside the database."""
+    return database.with_name(database.name + ".spool")
 
 
 def heard_version() -> str:
@@ -107,15 +118,20 @@ async def serve(
             )
         await library.register(clock.now())
         locks = ChatLocks()
-        app = build_application(settings, ChatOrderedProcessor(locks, on_processed=on_processed))
+        processor = ChatOrderedProcessor(locks, on_processed=on_processed)
+        app = build_application(settings, processor)
         sender = TelegramSender(app.bot)
-        watch = RiskWatch(
-            phrases,
+        watch = RiskWatch(phrases)
+        recipients = Recipients(
+            sender, repository, clock, settings.heard_safeguarding_chat, settings.heard_admins
+        )
+        alerts = Alerts(
             repository,
             library,
             sender,
+            recipients,
+            FlagSpool(spool_path(settings.heard_database)),
             clock,
-            settings.heard_safeguarding_chat,
             timedelta(hours=settings.heard_flag_reminder_hours),
         )
         journey = Journey(
@@ -126,14 +142,18 @@ async def serve(
             settings.heard_default_flow,
             support,
             watch,
+            alerts,
             settings.heard_minimum_age,
             settings.heard_staff_hours,
         )
+        # Past a chat's backlog limit, messages are kept and the person asked once to wait.
+        guard = FloodGuard(repository, sender, clock, watch.check)
+        processor.on_backlog, processor.on_drained = guard.absorb, guard.drained
         access = Access(repository, settings.heard_admins, clock)
         planner = RoundPlanner(repository, library, clock, settings.zone)
         # Order matters: privileged commands first, then the participant's.
         StaffHandlers(access, journey).install(app)
-        ReviewHandlers(access, journey, watch).install(app)
+        ReviewHandlers(access, journey).install(app)
         ExportHandlers(access, journey, settings.heard_database).install(app)
         ReportHandlers(access, journey, settings.heard_database, settings.zone).install(app)
         CoordinatorHandlers(access, journey, planner).install(app)
@@ -175,6 +195,12 @@ async def _run(
             f"cannot reach the Bot API at TELEGRAM_API_URL ({settings.telegram_api_url}): {error}"
         ) from None
     try:
+        # One clear line if alerts have nowhere to go; they then go privately to staff.
+        destination = await check_alert_chat(app.bot, settings.heard_safeguarding_chat)
+        if destination.problem is not None and destination.checked:
+            journey.alerts.recipients.chat_unusable(destination.problem)
+        elif destination.problem is not None:
+            log.warning("%s", destination.problem)
         await app.bot.set_my_commands(participant_commands())
         await access.refresh_all_menus(app.bot)
         assert app.updater is not None
@@ -189,8 +215,10 @@ async def _run(
 
         async def redeliver(context: ContextTypes.DEFAULT_TYPE) -> None:
             await redeliver_pending(journey, locks)
-            await journey.watch.alert_pending()
+            await journey.alerts.sweep()
 
+        # Alerts waiting from before (a crash, a full disk) go out at once, whatever else fails.
+        journey.alerts.kick()
         # Whatever was saved but not shown before a crash goes out now, then on a timer.
         await redeliver_pending(journey, locks)
         assert app.job_queue is not None
@@ -223,6 +251,7 @@ async def _run(
         await app.updater.stop()
         await app.stop()
     finally:
+        await journey.alerts.close()
         await app.shutdown()
 
 
@@ -291,7 +320,9 @@ async def _report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     chat = update.effective_chat if isinstance(update, Update) else None
     if chat is None or chat.type != "private":
         return
+    # Honest about what was kept: a database that refused the write kept nothing of it.
+    key = "error_storage" if isinstance(context.error, StorageUnavailable) else "error"
     try:
-        await context.bot.send_message(chat.id, catalog("en")("error"))
+        await context.bot.send_message(chat.id, catalog("en")(key))
     except TelegramError:
         log.warning("could not tell the participant about the error")

@@ -167,6 +167,40 @@ class DataRights:
                 {"kind": item.kind, "due": item.due_at.isoformat()}
                 for item in await self.repository.waiting_for(participant.code)
             ],
+            **await self._safeguarding(participant),
+        }
+
+    async def _safeguarding(self, participant: Participant) -> dict[str, Any]:
+        """Collect what safeguarding keeps about a person: flags, notes, messages, words aside."""
+        code = participant.code
+        return {
+            "safeguarding_flags": [
+                {
+                    "flag": f"F-{flag.id}",
+                    "written_at": flag.created_at.isoformat(),
+                    "where": flag.source,
+                    "your_words": flag.text,
+                    "matched": flag.phrase,
+                    "needed_help_now_at": _stamp(flag.urgent_at),
+                    "said_safe_at": _stamp(flag.safe_at),
+                    "outcome": flag.outcome,
+                    "reviewed_at": _stamp(flag.reviewed_at),
+                    "note": flag.note,
+                }
+                for flag in await self.repository.flags_of(code)
+            ],
+            "messages_with_staff": [
+                {
+                    "from": "staff" if m.direction == "to_participant" else "you",
+                    "text": m.text,
+                    "at": m.created_at.isoformat(),
+                }
+                for m in await self.repository.contact_messages_of(code)
+            ],
+            "messages_kept_aside": [
+                {"text": k.text, "why": k.why, "written_at": k.written_at.isoformat()}
+                for k in await self.repository.kept_of(code)
+            ],
         }
 
     async def _run(self, run: Run, language: str) -> dict[str, Any]:
@@ -235,7 +269,7 @@ def _readable(data: dict[str, Any], words: Catalog) -> str:
                 "mydata_consent",
                 title=consent["title"],
                 version=consent["consent_version"],
-                date=consent["given_at"][:16].replace("T", " "),
+                date=_shown(consent["given_at"]),
             )
         )
     for run in data["conversations"]:
@@ -245,7 +279,7 @@ def _readable(data: dict[str, Any], words: Catalog) -> str:
                 "mydata_run",
                 title=run["title"],
                 version=run["conversation_version"],
-                started=run["started_at"][:16].replace("T", " "),
+                started=_shown(run["started_at"]),
                 status=words(f"status_{run['status']}"),
             ),
         ]
@@ -259,11 +293,51 @@ def _readable(data: dict[str, Any], words: Catalog) -> str:
         words(
             "mydata_scheduled_item",
             kind=words(f"outbox_{item['kind']}"),
-            due=item["due"][:16].replace("T", " "),
+            due=_shown(item["due"]),
         )
         for item in scheduled
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _readable_safeguarding(data, words)) + "\n"
+
+
+def _readable_safeguarding(data: dict[str, Any], words: Catalog) -> list[str]:
+    """Write the safeguarding part of the collected data as plain text."""
+    lines: list[str] = []
+    if data["safeguarding_flags"]:
+        lines += ["", words("mydata_flags")]
+    for flag in data["safeguarding_flags"]:
+        outcome = flag["outcome"] or words("mydata_flag_waiting")
+        text = flag["your_words"] or ""
+        lines.append(
+            words("mydata_flag", date=_shown(flag["written_at"]), text=text, outcome=outcome)
+        )
+        if flag["needed_help_now_at"]:
+            lines.append(words("mydata_flag_urgent", date=_shown(flag["needed_help_now_at"])))
+        if flag["said_safe_at"]:
+            lines.append(words("mydata_flag_safe", date=_shown(flag["said_safe_at"])))
+        if flag["note"]:
+            lines.append(words("mydata_flag_note", note=flag["note"]))
+    if data["messages_with_staff"]:
+        lines += ["", words("mydata_thread")]
+    for message in data["messages_with_staff"]:
+        key = "mydata_thread_staff" if message["from"] == "staff" else "mydata_thread_you"
+        lines.append(words(key, date=_shown(message["at"]), text=message["text"]))
+    if data["messages_kept_aside"]:
+        lines += ["", words("mydata_kept")]
+    lines += [
+        words("mydata_kept_item", date=_shown(kept["written_at"]), text=kept["text"])
+        for kept in data["messages_kept_aside"]
+    ]
+    return lines
+
+
+def _shown(stamp: str) -> str:
+    """Show a stored time as people read it: to the minute."""
+    return stamp[:16].replace("T", " ")
+
+
+def _stamp(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 def _nation_key(nation: str | None) -> str:

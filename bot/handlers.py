@@ -167,16 +167,31 @@ class Handlers:
             await self.rights.delete(person)
 
     async def text(self, update: Update, context: Context) -> None:
-        """Take typed text as an answer (or as a way back in)."""
-        person = who(update)
-        if person is not None and update.message is not None and update.message.text:
-            await self.journey.act(person, Text(update.message.text))
+        """Take typed text as an answer (or as a way back in, or a reply to staff)."""
+        person, message = who(update), update.message
+        if person is None or message is None or not message.text:
+            return
+        quoted = message.reply_to_message
+        await self.journey.act(
+            person,
+            Text(message.text),
+            written_at=message.date,
+            replying_to=quoted.message_id if quoted is not None else None,
+        )
 
     async def not_text(self, update: Update, context: Context) -> None:
-        """Ask kindly for typed words instead of a photo, sticker, voice note and so on."""
-        person = who(update)
-        if person is not None and update.message is not None:
-            await self.journey.act(person, NotText(_kind(update)))
+        """Ask kindly for typed words instead of a photo, sticker, voice note and so on.
+
+        A caption is screened like any typed words: words of risk there get the check-in.
+        """
+        person, message = who(update), update.message
+        if person is None or message is None:
+            return
+        kind = NotText(_kind(update))
+        if message.caption:
+            await self.journey.written(person, message.caption, "caption", message.date, kind)
+        else:
+            await self.journey.act(person, kind)
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         """Point to /help for a command the bot does not have."""
@@ -184,9 +199,15 @@ class Handlers:
             await self.journey.say(person, "unknown_command")
 
     async def edited(self, update: Update, context: Context) -> None:
-        """Say that edits are not read, and how to change an answer."""
-        if (person := who(update)) is not None:
-            await self.journey.say(person, "edited")
+        """Screen the new words of an edit; say that edits are not read as answers."""
+        person, message = who(update), update.edited_message
+        if person is None:
+            return
+        words = (message.text or message.caption) if message is not None else None
+        if message is not None and words:
+            when = message.edit_date or message.date
+            await self.journey.written(person, words, "edit", when, None)
+        await self.journey.say(person, "edited")
 
     async def button(self, update: Update, context: Context) -> None:
         """Apply a pressed button; stale or forged data changes nothing."""
@@ -207,6 +228,8 @@ class Handlers:
             await self.invitations.answer(person, data, message_id)
         elif isinstance(data, QuestionButton):
             await self.journey.press(person, data)
+        elif isinstance(data, ChoiceButton) and data.topic == "reply":
+            await self.journey.reply_button(person, data.value, message_id)
         elif isinstance(data, ChoiceButton):
             await self.rights.choose(person, data, message_id)
         else:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.error import TelegramError
 
+from bot.check_ins import CheckIns
 from bot.clock import Clock
 from bot.flows import FlowLibrary
-from bot.safeguarding.screening import Match
-from bot.safeguarding.watch import RiskWatch
+from bot.safeguarding.alerts import Alerts
+from bot.safeguarding.unstored import Unstored, new_ref
+from bot.safeguarding.watch import RiskWatch, Screened
 from bot.sender import Sender, Unreachable
+from bot.staff_replies import StaffReplies
 from bot.support import SupportFile, render_support
 from conversations.buttons import button_input
 from conversations.callbacks import AgeButton, ConsentButton, QuestionButton
@@ -27,11 +31,14 @@ from conversations.events import (
     Effect,
     Forget,
     Input,
+    NeedHelp,
     NotText,
     Pause,
     Paused,
     Record,
     Resume,
+    RiskWords,
+    Safe,
     Show,
     Stale,
     Text,
@@ -47,9 +54,20 @@ from conversations.render import (
     contact_question,
     intro,
 )
-from storage.repository import ConsentGiven, Contact, Participant, Pending, Repository, Run
+from storage.repository import (
+    ConsentGiven,
+    Contact,
+    Participant,
+    Pending,
+    Repository,
+    Run,
+    StorageUnavailable,
+)
+from storage.safety import ContactMessage, FlagSource, KeptMessage, NewFlag
 
 log = logging.getLogger(__name__)
+# Words of risk get the support lines within this long, even while the database is stuck.
+SUPPORT_WITHIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,7 @@ class Journey:
         default_flow: str,
         support: SupportFile,
         watch: RiskWatch,
+        alerts: Alerts,
         minimum_age: int = 18,
         staff_hours: str = STAFF_HOURS,
     ) -> None:
@@ -84,7 +103,10 @@ class Journey:
         self.minimum_age = minimum_age
         self.support = support
         self.watch = watch
+        self.alerts = alerts
         self.staff_hours = staff_hours
+        self.check_ins = CheckIns(repository, alerts, clock, staff_hours)
+        self.replies = StaffReplies(repository, alerts, clock)
 
     async def start(self, who: Who) -> None:
         """Welcome a stranger with the intro and consent; resume anyone else."""
@@ -170,6 +192,10 @@ class Journey:
         if contact is None:
             await self._introduce(who, stale=True)
             return
+        if button.action == "h":
+            # "I need help now" is never stale: from any check-in, it reaches a person.
+            await self.act(who, NeedHelp(), contact=contact, run=run)
+            return
         if run is None or run.id != button.run or run.flow_version != button.version:
             await self.act(who, Show(), contact=contact, run=run, stale=True)
             return
@@ -188,18 +214,59 @@ class Journey:
         contact: Contact | None = None,
         run: Run | None = None,
         stale: bool = False,
+        written_at: datetime | None = None,
+        replying_to: int | None = None,
     ) -> None:
         """Apply one action to the participant's current run; strangers get the intro.
 
-        `contact` and `run`, when given, were just read under this chat's lock (by press); what
-        is not given is read here, the contact and the latest run in one query.
+        Typed words are screened first, before anything touches the database. `contact` and
+        `run`, when given, were just read under this chat's lock (by press); what is not given
+        is read here, the contact and the latest run in one query. `written_at` is when the
+        message was written, `replying_to` the message it answers, if any.
         """
+        words = None
+        if isinstance(action, Text):
+            words = self.watch.screened(action.text, written_at or self.clock.now())
+        step = _Step(who, action, words, stale, replying_to)
+        await self._guarded(step, lambda: self._act(step, contact, run))
+
+    async def written(
+        self,
+        who: Who,
+        text: str,
+        source: FlagSource,
+        written_at: datetime,
+        otherwise: Input | None,
+    ) -> None:
+        """Screen words that are no answer (a caption, an edit); else act on `otherwise`."""
+        words = self.watch.screened(text, written_at, source)
+        if words.match is None:
+            if otherwise is not None:
+                await self.act(who, otherwise)
+            return
+        step = _Step(who, RiskWords(), words)
+        await self._guarded(step, lambda: self._act(step, None, None))
+
+    async def _guarded(self, step: _Step, work: Callable[[], Awaitable[None]]) -> None:
+        """Do the work; if words of risk could not be stored, support and alert from memory."""
+        try:
+            await work()
+        except Exception as error:
+            words = step.words
+            if words is None or words.match is None or words.stored:
+                raise
+            log.error("words of risk could not be stored; alerting from memory", exc_info=error)
+            await self._unstored(step, words, error)
+
+    async def _act(self, step: _Step, contact: Contact | None, run: Run | None) -> None:
+        """Read, then screen, engine, commit, deliver and mark (docs/architecture.md)."""
+        who, action, words = step.who, step.action, step.words
         if contact is None:
             contact, latest = await self.repository.contact_and_run(who.user_id)
             run = run or latest
         elif run is None:
             run = await self.repository.latest_run(contact.participant.code)
-        risk = self.watch.check(action.text) if isinstance(action, Text) else None
+        risk = words.match if words else None
         if contact is None:
             if risk is not None:
                 # Not a participant, so nothing is kept; support comes first all the same.
@@ -207,20 +274,36 @@ class Journey:
             await self._introduce(who)
             return
         participant = contact.participant
+        if words is not None:
+            words.code, words.run_id = participant.code, run.id if run else None
+        if words is not None and isinstance(action, Text):
+            to = await self.replies.target(participant, step.replying_to)
+            if to is not None:
+                await self._reply_to_staff(step, participant, run, words, to)
+                return
         came_back = participant.status == "unreachable"
         if participant.status != "active":
             participant = await self._welcome_back(who, participant)
         language = participant.language
         if run is None:
             # Consent stored but no run begun (a crash between the two): offer it from the top.
-            if risk is not None:
-                await self._urgent_support(who)
+            await self._flag_and_support(step, participant, None)
             await self._introduce(who)
             return
         flow = await self.flows.version(run.flow_id, run.flow_version)
         if flow is None:
+            await self._flag_and_support(step, participant, run)
             await self._send(who.chat_id, [Send(catalog(language)("conversation_closed"))], None)
             return
+        if words is not None:
+            words.conversation = f"{run.flow_id} (version {run.flow_version})"
+        state = RunState.model_validate_json(run.state)
+        kept: list[KeptMessage] = []
+        if words is not None and isinstance(action, Text) and _before_shown(run, words):
+            if not came_back or risk is not None:
+                await self._before_question(step, participant, flow, run, state, words)
+                return
+            kept.append(KeptMessage(words.text, "before_question", words.written_at))
         if came_back and risk is None and isinstance(action, Text | NotText | Show):
             # What was sent while they had blocked the bot never reached them: show where they
             # are before anything typed is taken as an answer.
@@ -228,18 +311,28 @@ class Journey:
         shown = True
         if run.needs_delivery and not isinstance(action, Show | Resume):
             run, shown = await self._show_again(who.chat_id, participant, run)
+            state = RunState.model_validate_json(run.state)
+        if state.status != "checking" and await self._round_ended(run):
+            await self._after_round(step, participant, run)
+            return
+        lead: list[Outgoing] = []
+        if state.status == "checking" or isinstance(action, Safe | NeedHelp):
+            action = await self.check_ins.answer(participant, run, state, action, words, lead)
         if isinstance(action, Text) and risk is not None:
             action = Text(action.text, risk=True)
-        state = RunState.model_validate_json(run.state)
-        if state.status != "checking" and await self._round_ended(run):
-            await self._after_round(who, participant, run, action, risk)
-            return
-        outcome = await self._advance(
-            who.chat_id, participant, flow, run, state, action, stale=stale, deliver=shown
+        await self._advance(
+            who.chat_id,
+            participant,
+            flow,
+            run,
+            state,
+            action,
+            stale=step.stale,
+            deliver=shown,
+            words=words,
+            kept=kept,
+            lead=lead,
         )
-        if isinstance(action, Text) and risk is not None:
-            step = next((e.step for e in outcome.effects if isinstance(e, Record)), None)
-            await self.watch.flag(participant.code, run, step, risk, action.text)
 
     async def stop(self, who: Who) -> None:
         """Stop every message from the bot; answers are kept and the run paused."""
@@ -256,7 +349,7 @@ class Journey:
         if run is not None and flow is not None:
             state = RunState.model_validate_json(run.state)
             outcome = advance(flow, state, Pause(), self.clock.now())
-            await self._save(run, outcome.state, outcome.effects)
+            await self._save(run, outcome.state, outcome.effects, None, (), ())
             prompt = run.prompt_message_id
         words = catalog(contact.participant.language)
         await self._send(who.chat_id, [PromptButtons(()), Send(words("stopped"))], prompt)
@@ -328,29 +421,58 @@ class Journey:
         action: Input,
         stale: bool = False,
         deliver: bool = True,
+        words: Screened | None = None,
+        kept: Sequence[KeptMessage] = (),
+        lead: Sequence[Outgoing] = (),
     ) -> Outcome:
-        """Apply an action, store what changed, then show it (unless `deliver` is False).
+        """Apply an action, commit what changed in one go, then show it (unless not `deliver`).
 
-        Not delivered, the run is left to be shown by the redelivery job (it needs delivery).
+        The commit holds the state, the answers, what is forgotten, the flag on words of risk,
+        words kept aside and any follow-ups. Not delivered, the run is left to be shown by the
+        redelivery job (it needs delivery).
         """
-        outcome = advance(flow, state, action, self.clock.now())
+        now = self.clock.now()
+        outcome = advance(flow, state, action, now)
         effects: tuple[Effect, ...] = outcome.effects
         if stale and not any(isinstance(e, Stale | AlreadyDone) for e in effects):
             effects = (Stale(), *effects)
         changed = outcome.state != state
         finished = outcome.state.status == "completed" and state.status != "completed"
-        if finished and flow.follow_ups:
-            # Queued first: a follow-up is only sent once its run is stored as finished.
-            await self._queue_follow_ups(participant, flow, run)
-        if changed:
+        answered = next((e.step for e in effects if isinstance(e, Record)), None)
+        flag = words.flag(participant.code, run.id, answered) if words else None
+        if changed or kept:
             # Durable before visible: the answer is stored before the next question is sent.
-            await self._save(run, outcome.state, effects)
+            follow_ups = self._follow_ups(flow, now) if finished else []
+            save = self._save(run, outcome.state, effects, flag, kept, follow_ups)
+            await self._commit(chat_id, participant.language, words, save)
+        elif flag is not None:
+            await self._commit(chat_id, participant.language, words, self._flag(flag))
+        if flag is not None and words is not None:
+            words.stored = True
+            self.alerts.kick()
         if not deliver:
             return outcome
-        await self._deliver(
-            chat_id, run, self._messages(flow, participant, run, effects, finished)
-        )
+        messages = [*lead, *self._messages(flow, participant, run, effects, finished)]
+        await self._deliver(chat_id, run, messages)
         return outcome
+
+    async def _commit(
+        self, chat_id: int, language: str, words: Screened | None, write: Awaitable[object]
+    ) -> None:
+        """Wait for a commit; for words of risk, show support first if it is slow to come."""
+        if words is None or words.match is None:
+            await write
+            return
+        task = asyncio.ensure_future(write)
+        done, _ = await asyncio.wait({task}, timeout=SUPPORT_WITHIN)
+        if not done:
+            # The database is slow to take it (locked by another program?): support first.
+            words.supported = True
+            await self._support_now(chat_id, language)
+        await task
+
+    async def _flag(self, flag: NewFlag) -> None:
+        await self.repository.store_flag(flag)
 
     def _messages(
         self,
@@ -366,17 +488,12 @@ class Journey:
             messages.append(contact_question(participant.language))
         return messages
 
-    async def _queue_follow_ups(self, participant: Participant, flow: Flow, run: Run) -> None:
-        now = self.clock.now()
-        await self.repository.queue_follow_ups(
-            participant.code,
-            run.id,
-            run.round_id,
-            [
-                (position, follow_up.flow, now + timedelta(days=follow_up.after_days))
-                for position, follow_up in enumerate(flow.follow_ups)
-            ],
-        )
+    def _follow_ups(self, flow: Flow, now: datetime) -> list[tuple[int, str, datetime]]:
+        """Return the follow-ups a finished run queues: (position, flow id, due at)."""
+        return [
+            (position, follow_up.flow, now + timedelta(days=follow_up.after_days))
+            for position, follow_up in enumerate(flow.follow_ups)
+        ]
 
     async def _welcome_back(self, who: Who, participant: Participant) -> Participant:
         """Take someone back who had said stop (or blocked the bot); ask before messaging them."""
@@ -393,18 +510,126 @@ class Journey:
         found = await self.repository.round(run.round_id)
         return found is not None and found.status in ("closed", "cancelled")
 
-    async def _after_round(
-        self, who: Who, participant: Participant, run: Run, action: Input, risk: Match | None
-    ) -> None:
+    async def _after_round(self, step: _Step, participant: Participant, run: Run) -> None:
         """Answer someone whose round has closed: nothing more is added, and they are thanked."""
-        if isinstance(action, Text) and risk is not None:
-            # Closed or not, words of risk get support at once and reach a person.
-            await self._urgent_support(who)
-            await self.watch.flag(participant.code, run, None, risk, action.text)
+        # Closed or not, words of risk get support at once and reach a person.
+        await self._flag_and_support(step, participant, run)
         found = await self.repository.round(run.round_id) if run.round_id else None
         title = found.title if found else ""
         text = catalog(participant.language)("round_closed_reply", title=title)
-        await self._send(who.chat_id, [PromptButtons(()), Send(text)], run.prompt_message_id)
+        chat = step.who.chat_id
+        await self._send(chat, [PromptButtons(()), Send(text)], run.prompt_message_id)
+
+    async def _flag_and_support(
+        self, step: _Step, participant: Participant, run: Run | None
+    ) -> None:
+        """Store a flag on words of risk that no run can take, and show the support lines."""
+        words = step.words
+        if words is None or words.match is None:
+            return
+        flag = words.flag(participant.code, run.id if run else None, None)
+        assert flag is not None
+        chat = step.who.chat_id
+        await self._commit(chat, participant.language, words, self._flag(flag))
+        words.stored = True
+        self.alerts.kick()
+        if not words.supported:
+            await self._support_now(chat, participant.language)
+
+    async def _before_question(
+        self,
+        step: _Step,
+        participant: Participant,
+        flow: Flow,
+        run: Run,
+        state: RunState,
+        words: Screened,
+    ) -> None:
+        """Keep words typed before their question was shown, and show them where they are."""
+        words.source = "before_question"
+        kept = [KeptMessage(words.text, "before_question", words.written_at)]
+        chat = step.who.chat_id
+        if words.match is not None:
+            await self._advance(
+                chat, participant, flow, run, state, RiskWords(), words=words, kept=kept
+            )
+            return
+        lead: list[Outgoing] = []
+        if state.status in ("active", "paused"):
+            lead.append(Send(catalog(participant.language)("before_question")))
+        if not run.needs_delivery:
+            await self._advance(chat, participant, flow, run, state, Show(), kept=kept, lead=lead)
+            return
+        # Never shown: kept first, then shown as the redelivery would (the end and its
+        # question, a pause, the check-in or the question).
+        await self.repository.keep_messages(participant.code, run.id, kept, self.clock.now())
+        if lead:
+            await self._send(chat, lead, None)
+        await self.redeliver(Pending(run, chat, participant.language))
+
+    async def _reply_to_staff(
+        self,
+        step: _Step,
+        participant: Participant,
+        run: Run | None,
+        words: Screened,
+        to: ContactMessage,
+    ) -> None:
+        """Pass a participant's answer to staff (screened), never into their survey answers."""
+        await self.replies.take(participant, words.text, to)
+        words.source = "reply"
+        lead = [Send(catalog(participant.language)("reply_passed_on", hours=self.staff_hours))]
+        flow = await self.flows.version(run.flow_id, run.flow_version) if run else None
+        if words.match is None or run is None or flow is None:
+            await self._send(step.who.chat_id, lead, None)
+            await self._flag_and_support(step, participant, run)
+            return
+        state = RunState.model_validate_json(run.state)
+        await self._advance(
+            step.who.chat_id, participant, flow, run, state, RiskWords(), words=words, lead=lead
+        )
+
+    async def reply_button(self, who: Who, value: str, message_id: int | None) -> None:
+        """Start (Reply) or cancel taking the next text as an answer to staff."""
+        contact = await self.repository.contact_for_user(who.user_id)
+        if contact is None:
+            await self._introduce(who, stale=True)
+            return
+        messages = await self.replies.button(contact.participant, value)
+        await self._send(who.chat_id, messages, message_id if value != "y" else None)
+
+    async def _unstored(self, step: _Step, words: Screened, error: Exception) -> None:
+        """Support now and an alert from memory: the database did not take words of risk."""
+        assert words.match is not None
+        language = self._language(None, step.who)
+        support = catalog(language)("unstored_support")
+        if not words.supported:
+            lines = render_support(self.support, None, language, urgent_only=True)
+            urgent = catalog(language)("urgent_now", lines=lines, hours=self.staff_hours)
+            support = f"{urgent}\n\n{support}"
+        try:
+            await self.sender.deliver(step.who.chat_id, [Send(support)], None)
+        except (TelegramError, Unreachable) as failure:
+            log.error("could not show support lines to a participant: %s", failure)
+        item = Unstored(
+            new_ref(),
+            step.who.user_id,
+            words.code,
+            words.run_id,
+            None,
+            words.conversation,
+            words.match.phrase,
+            words.text,
+            words.source,
+            words.written_at,
+            str(error) or type(error).__name__,
+        )
+        self.alerts.hold(item)
+
+    async def _support_now(self, chat_id: int, language: str) -> None:
+        lines = render_support(self.support, None, language, urgent_only=True)
+        text = catalog(language)("urgent_now", lines=lines, hours=self.staff_hours)
+        await self._send(chat_id, [Send(text)], None)
 
     async def send(
         self, chat_id: int, messages: Sequence[Outgoing], prompt_id: int | None
@@ -426,7 +651,15 @@ class Journey:
         text = catalog(language)("urgent_now", lines=lines, hours=self.staff_hours)
         await self._send(who.chat_id, [Send(text)], None)
 
-    async def _save(self, run: Run, state: RunState, effects: Sequence[Effect]) -> None:
+    async def _save(
+        self,
+        run: Run,
+        state: RunState,
+        effects: Sequence[Effect],
+        flag: NewFlag | None,
+        kept: Sequence[KeptMessage],
+        follow_ups: Sequence[tuple[int, str, datetime]],
+    ) -> None:
         answers = [
             (effect.step, json.dumps(effect.value, ensure_ascii=False))
             for effect in effects
@@ -434,12 +667,24 @@ class Journey:
         ]
         forget = [effect.step for effect in effects if isinstance(effect, Forget)]
         await self.repository.save(
-            run.id, state.model_dump_json(), state.status, answers, self.clock.now(), forget
+            run.id,
+            state.model_dump_json(),
+            state.status,
+            answers,
+            self.clock.now(),
+            forget,
+            flag=flag,
+            kept=kept,
+            follow_ups=follow_ups,
         )
 
     async def _deliver(self, chat_id: int, run: Run, messages: list[Outgoing]) -> None:
         prompt = await self._send(chat_id, messages, run.prompt_message_id, run=run)
-        await self.repository.mark_delivered(run.id, prompt)
+        try:
+            await self.repository.mark_delivered(run.id, prompt, self.clock.now())
+        except StorageUnavailable as error:
+            # Shown, but not noted: the redelivery job shows it again once storage is back.
+            log.warning("could not note that a run was shown: %s", error)
 
     async def _send(
         self,
@@ -474,3 +719,26 @@ class Journey:
         if code and code in offered:
             return code
         return flow.default_language if flow else "en"
+
+
+@dataclass
+class _Step:
+    """One action on its way through the runner, with the words it carries (screened)."""
+
+    who: Who
+    action: Input
+    words: Screened | None = None
+    stale: bool = False
+    replying_to: int | None = None
+
+
+def _before_shown(run: Run, words: Screened) -> bool:
+    """Say whether words were written before the run's question reached the participant.
+
+    A run saved but not yet shown (a crash, Telegram failing) was not seen at all; otherwise
+    Telegram's whole-second date of the message is compared with when the question was shown.
+    """
+    if run.needs_delivery:
+        return True
+    shown = run.delivered_at
+    return shown is not None and words.written_at < shown.replace(microsecond=0)

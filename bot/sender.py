@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from conversations.render import Keyboard, Outgoing, PromptButtons, Send, SettlePrompt
@@ -35,6 +35,9 @@ class Sender(Protocol):
     async def send_file(self, chat_id: int, name: str, content: bytes) -> None:
         """Send a file as a document."""
 
+    async def delete(self, chat_id: int, message_id: int) -> bool:
+        """Delete a message the bot sent; False where Telegram no longer allows it."""
+
 
 class TelegramSender:
     """Sender over python-telegram-bot, in plain text: nothing a participant wrote is parsed."""
@@ -55,8 +58,14 @@ class TelegramSender:
 
     async def _one(self, chat_id: int, message: Outgoing, prompt_id: int | None) -> int | None:
         if isinstance(message, Send):
+            quoted = None
+            if message.reply_to is not None:
+                quoted = ReplyParameters(message.reply_to, allow_sending_without_reply=True)
             sent = await self.bot.send_message(
-                chat_id, message.text, reply_markup=_markup(message.keyboard)
+                chat_id,
+                message.text,
+                reply_markup=_markup(message.keyboard),
+                reply_parameters=quoted,
             )
             return sent.message_id if message.prompt else prompt_id
         if prompt_id is None:
@@ -78,6 +87,17 @@ class TelegramSender:
         """Send a file as a document."""
         try:
             await self.bot.send_document(chat_id, content, filename=name)
+        except Forbidden as error:
+            raise Unreachable(str(error)) from error
+
+    async def delete(self, chat_id: int, message_id: int) -> bool:
+        """Delete a message the bot sent; False where Telegram no longer allows it."""
+        try:
+            return await self.bot.delete_message(chat_id, message_id)
+        except BadRequest as error:
+            # Older than 48 hours, or already gone: the caller edits the words out instead.
+            log.info("a message could not be deleted: %s", error)
+            return False
         except Forbidden as error:
             raise Unreachable(str(error)) from error
 

@@ -20,6 +20,7 @@ from conversations.events import (
     Back,
     Begin,
     CheckIn,
+    CheckInNudge,
     Completed,
     Done,
     Effect,
@@ -36,6 +37,7 @@ from conversations.events import (
     Record,
     Reprompt,
     Resume,
+    RiskWords,
     Safe,
     Say,
     Selection,
@@ -125,7 +127,12 @@ def _apply(
 ) -> RunState:
     if state.status == "new":
         return _go(flow, state.model_copy(update={"status": "active"}), flow.steps[0].id, effects)
-    if isinstance(action, Text) and action.risk and not _takes_text(flow, state):
+    if isinstance(action, NeedHelp):
+        # Urgent help first, whatever else is going on (an older check-in's button, too).
+        effects.append(UrgentHelp())
+        return state
+    outside = isinstance(action, Text) and action.risk and not _takes_text(flow, state)
+    if isinstance(action, RiskWords) or outside:
         # Words of risk come first, whatever else was going on; nothing moves on until then.
         effects.append(CheckIn())
         if state.status == "completed" or state.current is None:
@@ -138,7 +145,7 @@ def _apply(
         return state
     if state.status == "checking" and not isinstance(action, Pause):
         return _checking(flow, state, action, effects)
-    if isinstance(action, Safe | NeedHelp):
+    if isinstance(action, Safe):
         action = Show()
     if isinstance(action, Show) and state.status == "active" and state.current is not None:
         return _ask(flow, state, effects)
@@ -201,13 +208,21 @@ def _apply(
 
 
 def _checking(flow: Flow, state: RunState, action: Input, effects: list[Effect]) -> RunState:
-    """Hold the next question until they say they are safe; nothing else moves on."""
+    """Hold the next question until they say they are safe; nothing else moves on.
+
+    The whole check-in is shown again only when it may not have been seen (coming back, a
+    redelivery); anything else typed or sent gets a short reminder of the buttons, so the
+    check-in never repeats itself at someone.
+    """
     if isinstance(action, Safe):
         active = state.model_copy(update={"status": "active"})
         if active.current is None or not flow.has_step(active.current):
             return _go(flow, active, END, effects)
         return _ask(flow, active, effects)
-    effects.append(UrgentHelp() if isinstance(action, NeedHelp) else CheckIn())
+    if isinstance(action, Show | Resume | Begin):
+        effects.append(CheckIn())
+    else:
+        effects.append(CheckInNudge())
     return state
 
 

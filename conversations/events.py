@@ -29,6 +29,11 @@ class Text:
 
 
 @dataclass(frozen=True)
+class RiskWords:
+    """Words of risk written outside any answer: a caption, an edit, a reply to staff."""
+
+
+@dataclass(frozen=True)
 class Safe:
     """After a check-in: "I'm safe, carry on"."""
 
@@ -106,6 +111,7 @@ Input = (
     | Show
     | Safe
     | NeedHelp
+    | RiskWords
 )
 
 # ---- Effects: what the host should store and show, in order ----
@@ -210,6 +216,11 @@ class CheckIn:
 
 
 @dataclass(frozen=True)
+class CheckInNudge:
+    """Something other than an answer to the check-in: ask again, briefly, with its buttons."""
+
+
+@dataclass(frozen=True)
 class UrgentHelp:
     """They need help now: the urgent options first, and what the charity can and can't do."""
 
@@ -250,6 +261,7 @@ Effect = (
     | Reprompt
     | Recap
     | CheckIn
+    | CheckInNudge
     | UrgentHelp
     | Paused
     | Completed

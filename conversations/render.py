@@ -17,6 +17,7 @@ from conversations.events import (
     AlreadyDone,
     Ask,
     CheckIn,
+    CheckInNudge,
     Completed,
     Effect,
     Forget,
@@ -69,6 +70,8 @@ class Send:
     text: str
     keyboard: Keyboard = ()
     prompt: bool = False
+    # The message this one answers (Telegram shows it quoted above), if any.
+    reply_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ class Renderer:
                     out.append(PromptButtons(()))
                 out.append(Send(self.question(effect), self.keyboard(effect), prompt=True))
                 prompt_open = False
-            elif isinstance(effect, CheckIn | UrgentHelp):
+            elif isinstance(effect, CheckIn | CheckInNudge | UrgentHelp):
                 out.append(self._check_in(effect))
             elif isinstance(effect, Selection):
                 keyboard = self.keyboard_for(effect.step, effect.selected, effect.can_go_back)
@@ -246,14 +249,14 @@ class Renderer:
             rows.append(tuple(extra))
         return tuple(rows)
 
-    def _check_in(self, effect: CheckIn | UrgentHelp) -> Send:
+    def _check_in(self, effect: CheckIn | CheckInNudge | UrgentHelp) -> Send:
         words = self.words
-        urgent = isinstance(effect, UrgentHelp)
-        lines = self.support(urgent)
-        if urgent:
-            text = words("urgent_now", lines=lines, hours=self.staff_hours)
+        if isinstance(effect, UrgentHelp):
+            text = words("urgent_now", lines=self.support(True), hours=self.staff_hours)
+        elif isinstance(effect, CheckInNudge):
+            text = words("check_in_nudge", hours=self.staff_hours)
         else:
-            text = words("check_in", lines=lines)
+            text = words("check_in", lines=self.support(False))
         # The buttons name this run, so a check-in from an older run goes stale.
         choices: tuple[tuple[str, Action], ...] = (
             ("button_safe", "k"),

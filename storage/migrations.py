@@ -213,6 +213,81 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CHECK (retention_days IS NULL OR retention_days BETWEEN 1 AND 36500)",
         ),
     ),
+    (
+        "0007_crisis_path",
+        (
+            # Where the words were written: an answer, a message outside any question, a
+            # caption, an edit, a reply to staff, the "I need help now" button.
+            "ALTER TABLE flags ADD COLUMN source TEXT NOT NULL DEFAULT 'answer'",
+            # "I need help now" pressed (and when the safeguarding chat was told of it).
+            "ALTER TABLE flags ADD COLUMN urgent_at TEXT",
+            "ALTER TABLE flags ADD COLUMN urgent_alerted_at TEXT",
+            # "I'm safe — carry on" pressed after the check-in.
+            "ALTER TABLE flags ADD COLUMN safe_at TEXT",
+            # When the flag reached the database, if later than the words (kept in a spool
+            # while the database refused writes).
+            "ALTER TABLE flags ADD COLUMN stored_at TEXT",
+            # The alert already posted no longer says what is known (urgent, safe, outcome).
+            "ALTER TABLE flags ADD COLUMN alert_stale INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE flags ADD COLUMN noted_at TEXT",
+            # Every message the bot posted to staff about a flag, so it can be edited (outcome)
+            # or have its words removed (the person deleted their data).
+            """
+            CREATE TABLE alert_posts (
+                id INTEGER PRIMARY KEY,
+                flag_id INTEGER REFERENCES flags(id) ON DELETE CASCADE,
+                chat_id INTEGER NOT NULL,
+                message_id INTEGER NOT NULL,
+                kind TEXT NOT NULL
+                    CHECK (kind IN ('alert', 'reminder', 'urgent', 'reply', 'stored')),
+                posted_at TEXT NOT NULL,
+                redact INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX alert_posts_by_flag ON alert_posts(flag_id)",
+            "CREATE INDEX alert_posts_to_redact ON alert_posts(redact) WHERE redact = 1",
+            # Messages between a person at the charity and a participant: never answers.
+            """
+            CREATE TABLE contact_messages (
+                id INTEGER PRIMARY KEY,
+                participant_code TEXT NOT NULL
+                    REFERENCES participants(code) ON DELETE CASCADE,
+                flag_id INTEGER REFERENCES flags(id) ON DELETE SET NULL,
+                direction TEXT NOT NULL
+                    CHECK (direction IN ('to_participant', 'from_participant')),
+                text TEXT NOT NULL,
+                staff_user_id INTEGER,
+                chat_message_id INTEGER,
+                created_at TEXT NOT NULL,
+                relayed_at TEXT
+            )
+            """,
+            "CREATE INDEX contact_by_participant ON contact_messages(participant_code, id)",
+            "CREATE INDEX contact_unrelayed ON contact_messages(relayed_at) "
+            "WHERE relayed_at IS NULL AND direction = 'from_participant'",
+            # Words kept outside any question: typed before the question reached them, or
+            # sent in a flood faster than they could be answered.
+            """
+            CREATE TABLE kept_messages (
+                id INTEGER PRIMARY KEY,
+                participant_code TEXT NOT NULL
+                    REFERENCES participants(code) ON DELETE CASCADE,
+                run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+                text TEXT NOT NULL,
+                why TEXT NOT NULL CHECK (why IN ('before_question', 'flood')),
+                written_at TEXT NOT NULL,
+                kept_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX kept_by_participant ON kept_messages(participant_code, id)",
+            # When a run's messages were last shown: text written before then was not an
+            # answer to the question shown then.
+            "ALTER TABLE runs ADD COLUMN delivered_at TEXT",
+            # After pressing "Reply" under a message from staff, the next text goes to them.
+            "ALTER TABLE participants ADD COLUMN replying_to INTEGER",
+            "ALTER TABLE participants ADD COLUMN replying_until TEXT",
+        ),
+    ),
 ]
 
 

@@ -8,10 +8,15 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from storage.rounds import RoundStore
+from storage.safety import KeptMessage, NewFlag, SafetyStore
 
 ParticipantStatus = Literal["active", "stopped", "unreachable"]
 Role = Literal["coordinator", "staff", "safeguarding"]
 ROLES: tuple[Role, ...] = ("coordinator", "staff", "safeguarding")
+
+
+class StorageUnavailable(Exception):
+    """The database refused a read or a write (locked, full, failing); nothing was changed."""
 
 
 class FlowVersionConflict(Exception):
@@ -38,6 +43,9 @@ class Participant:
     created_at: datetime
     nation: str | None = None
     contact_changed_at: datetime | None = None
+    # After pressing "Reply" under a message from staff: which one, and until when.
+    replying_to: int | None = None
+    replying_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ class Run:
     prompt_message_id: int | None
     needs_delivery: bool
     round_id: int | None = None
+    delivered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -135,22 +144,6 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
-class Flag:
-    """Words of risk a participant wrote, waiting for (or given) a person's review."""
-
-    id: int
-    participant_code: str | None
-    run_id: int | None
-    step_id: str | None
-    phrase: str
-    text: str | None
-    created_at: datetime
-    alerted_at: datetime | None
-    reviewed_at: datetime | None
-    outcome: str | None
-
-
-@dataclass(frozen=True)
 class Purged:
     """What a retention purge removed."""
 
@@ -159,7 +152,7 @@ class Purged:
     participants: int
 
 
-class Repository(RoundStore, Protocol):
+class Repository(RoundStore, SafetyStore, Protocol):
     """Everything Heard stores, as a small async interface."""
 
     async def register_flow(
@@ -214,11 +207,20 @@ class Repository(RoundStore, Protocol):
         answers: list[tuple[str, str]],
         now: datetime,
         forget: Sequence[str] = (),
-    ) -> None:
-        """Store a run's new state, answers (step id, JSON value) and deletions in one go."""
+        *,
+        flag: NewFlag | None = None,
+        kept: Sequence[KeptMessage] = (),
+        follow_ups: Sequence[tuple[int, str, datetime]] = (),
+    ) -> int | None:
+        """Store a run's new state, answers, deletions, flag, kept words and follow-ups at once.
 
-    async def mark_delivered(self, run_id: int, prompt_message_id: int | None) -> None:
-        """Note that the run's messages were shown, and which message holds the question."""
+        Returns the new flag's id, if a flag was given.
+        """
+
+    async def mark_delivered(
+        self, run_id: int, prompt_message_id: int | None, now: datetime | None = None
+    ) -> None:
+        """Note that the run's messages were shown (at `now`), and which holds the question."""
 
     async def undelivered(self) -> list[Pending]:
         """Return runs whose latest state was saved but not yet shown."""
@@ -246,29 +248,6 @@ class Repository(RoundStore, Protocol):
 
     async def delete_participant(self, code: str) -> Deleted:
         """Delete a participant with their identity, consents, runs and answers, in one go."""
-
-    async def add_flag(
-        self,
-        participant_code: str,
-        run_id: int | None,
-        step_id: str | None,
-        phrase: str,
-        text: str,
-        now: datetime,
-    ) -> Flag:
-        """Record words of risk for a person to review."""
-
-    async def mark_alerted(self, flag_id: int, now: datetime) -> None:
-        """Note that the safeguarding chat was told about a flag."""
-
-    async def flags(self, open_only: bool = True) -> list[Flag]:
-        """Return flags, oldest first."""
-
-    async def review_flag(self, flag_id: int, reviewer: int, outcome: str, now: datetime) -> bool:
-        """Record a reviewer's outcome; False if there is no such open flag."""
-
-    async def note_flag(self, flag_id: int, note: str) -> bool:
-        """Add a reviewer's note to a flag; False if there is no such flag."""
 
     async def contact_for_code(self, code: str) -> Contact | None:
         """Return where to reach a participant, by their code."""

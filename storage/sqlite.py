@@ -23,20 +23,24 @@ from storage.repository import (
     Run,
     StoredAnswer,
 )
+from storage.safety import KeptMessage, NewFlag
 from storage.sqlite_base import connect_writer
-from storage.sqlite_flags import FlagQueries
-from storage.sqlite_rounds import RoundQueries
+from storage.sqlite_contact import ContactQueries, insert_kept
+from storage.sqlite_flags import FlagQueries, forget_words, insert_flag
+from storage.sqlite_rounds import RoundQueries, insert_follow_ups
 from storage.sqlite_staff import StaffQueries
 
 # Crockford-style letters and digits without the ones people confuse (0/O, 1/I/L, U).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 6
 PARTICIPANT_COLUMNS = (
-    "p.code, p.language, p.status, p.contact_ok, p.created_at, p.nation, p.contact_changed_at"
+    "p.code, p.language, p.status, p.contact_ok, p.created_at, p.nation, p.contact_changed_at, "
+    "p.replying_to, p.replying_until"
 )
+CHAT_AT = 9  # where i.chat_id comes after PARTICIPANT_COLUMNS
 RUN_COLUMNS = (
     "id, participant_code, flow_id, flow_version, state, status, started_at, updated_at, "
-    "completed_at, prompt_message_id, needs_delivery, round_id"
+    "completed_at, prompt_message_id, needs_delivery, round_id, delivered_at"
 )
 RUN_COLUMNS_OF_R = ", ".join("r." + column for column in RUN_COLUMNS.split(", "))  # runs r
 
@@ -46,7 +50,7 @@ def new_code() -> str:
     return "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
+class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries):
     """Heard's data in one SQLite file."""
 
     @classmethod
@@ -116,8 +120,9 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         )
         if row is None:
             return None, None
-        contact = Contact(_participant(row), int(row[7]))
-        return contact, None if row[8] is None else _run(row[8:])
+        contact = Contact(_participant(row), int(row[CHAT_AT]))
+        run = row[CHAT_AT + 1 :]
+        return contact, None if run[0] is None else _run(run)
 
     async def enrol(
         self,
@@ -236,17 +241,26 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         answers: list[tuple[str, str]],
         now: datetime,
         forget: Sequence[str] = (),
-    ) -> None:
-        """Store a run's new state, answers (step id, JSON value) and deletions in one go."""
+        *,
+        flag: NewFlag | None = None,
+        kept: Sequence[KeptMessage] = (),
+        follow_ups: Sequence[tuple[int, str, datetime]] = (),
+    ) -> int | None:
+        """Store a run's new state, answers, deletions, flag, kept words and follow-ups at once.
+
+        Returns the new flag's id, if a flag was given.
+        """
         stamp = now.isoformat()
 
-        def write(db: sqlite3.Connection) -> None:
-            db.execute(
+        def write(db: sqlite3.Connection) -> int | None:
+            # Read to its end: a RETURNING statement still in progress would fail the COMMIT.
+            found = db.execute(
                 "UPDATE runs SET state = ?, status = ?, updated_at = ?, needs_delivery = 1, "
                 "completed_at = CASE WHEN ? = 'completed' THEN COALESCE(completed_at, ?) END "
-                "WHERE id = ?",
+                "WHERE id = ? RETURNING participant_code, round_id",
                 (state, status, stamp, status, stamp, run_id),
-            )
+            ).fetchall()
+            row = found[0] if found else None
             for step_id, value in answers:
                 db.execute(
                     "INSERT INTO answers (run_id, step_id, value, answered_at, seq) "
@@ -260,11 +274,18 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
                 db.execute(
                     "DELETE FROM answers WHERE run_id = ? AND step_id = ?", (run_id, step_id)
                 )
+            if row is not None and kept:
+                insert_kept(db, str(row[0]), run_id, kept, now)
+            if row is not None and follow_ups:
+                insert_follow_ups(db, str(row[0]), run_id, row[1], follow_ups)
+            return None if flag is None else insert_flag(db, flag)
 
-        await self._atomic(write)
+        return await self._atomic(write)
 
-    async def mark_delivered(self, run_id: int, prompt_message_id: int | None) -> None:
-        """Note that the run's messages were shown, and which message holds the question.
+    async def mark_delivered(
+        self, run_id: int, prompt_message_id: int | None, now: datetime | None = None
+    ) -> None:
+        """Note that the run's messages were shown (at `now`), and which holds the question.
 
         Not waited onto the disk: a power cut may lose the note (the bot crashing cannot), and
         then the run is shown again on start-up, as after a crash just before it.
@@ -272,8 +293,9 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
         await self._atomic(
             lambda db: db.execute(
                 "UPDATE runs SET needs_delivery = 0, "
-                "prompt_message_id = COALESCE(?, prompt_message_id) WHERE id = ?",
-                (prompt_message_id, run_id),
+                "prompt_message_id = COALESCE(?, prompt_message_id), "
+                "delivered_at = COALESCE(?, delivered_at) WHERE id = ?",
+                (prompt_message_id, now.isoformat() if now else None, run_id),
             ),
             durable=False,
         )
@@ -286,7 +308,7 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
             "JOIN identities i ON i.participant_code = p.code "
             "WHERE r.needs_delivery = 1 AND p.status != 'unreachable' ORDER BY r.id"
         )
-        return [Pending(_run(row), int(row[12]), str(row[13])) for row in rows]
+        return [Pending(_run(row), int(row[13]), str(row[14])) for row in rows]
 
     async def set_status(self, participant_code: str, status: ParticipantStatus) -> None:
         """Change whether a participant may be sent messages."""
@@ -368,17 +390,15 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
             ):
                 row = db.execute(sql, (code,)).fetchone()
                 counts.append(int(row[0]) if row else 0)
-            # A flag keeps no text and no link once its person is gone.
-            db.execute(
-                "UPDATE flags SET text = NULL, participant_code = NULL, run_id = NULL "
-                "WHERE participant_code = ?",
-                (code,),
-            )
+            # A flag keeps no words, notes or link once its person is gone; what was posted
+            # to staff about it is edited to remove the words.
+            forget_words(db, "participant_code = ?", (code,))
             # Foreign keys cascade to identities, consents, runs and their answers.
             db.execute("DELETE FROM participants WHERE code = ?", (code,))
             return counts
 
         counts = await self._atomic(write)
+        await self._checkpoint()
         return Deleted(*counts)
 
     async def contact_for_code(self, code: str) -> Contact | None:
@@ -389,7 +409,7 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
             "WHERE p.code = ?",
             (code,),
         )
-        return None if row is None else Contact(_participant(row), int(row[7]))
+        return None if row is None else Contact(_participant(row), int(row[CHAT_AT]))
 
     async def purge(self, now: datetime, retention_days: int, dry_run: bool = False) -> Purged:
         """Delete runs untouched for longer than their retention, and people left with nothing.
@@ -422,11 +442,21 @@ class SQLiteRepository(StaffQueries, FlagQueries, RoundQueries):
                 counts.append(int(row[0]) if row else 0)
             if not dry_run:
                 gone_args = (stamp, *when)
+                # Flags keep their review record; their words go with the conversation, and
+                # with the person, and once older than the retention however they were left.
+                forget_words(
+                    db,
+                    f"run_id IN ({old_runs}) OR participant_code IN ({gone}) "
+                    "OR (julianday(created_at) < julianday(?) AND text IS NOT NULL)",
+                    (*when, *gone_args, stamp),
+                )
                 db.execute(f"DELETE FROM participants WHERE code IN ({gone})", gone_args)
                 db.execute(f"DELETE FROM runs WHERE id IN ({old_runs})", when)
             return counts
 
         counts = await self._atomic(write)
+        if not dry_run:
+            await self._checkpoint()
         return Purged(*counts)
 
 
@@ -446,6 +476,8 @@ def _participant(row: Any) -> Participant:
         created_at=datetime.fromisoformat(row[4]),
         nation=row[5],
         contact_changed_at=datetime.fromisoformat(row[6]) if row[6] else None,
+        replying_to=row[7],
+        replying_until=datetime.fromisoformat(row[8]) if row[8] else None,
     )
 
 
@@ -463,4 +495,5 @@ def _run(row: Any) -> Run:
         prompt_message_id=None if row[9] is None else int(row[9]),
         needs_delivery=bool(row[10]),
         round_id=None if row[11] is None else int(row[11]),
+        delivered_at=datetime.fromisoformat(row[12]) if row[12] else None,
     )

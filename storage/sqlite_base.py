@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage.repository import StorageUnavailable
+
 T = TypeVar("T")
-# Every writer connection: WAL, foreign keys, each commit synced, and a wait for a busy file.
+# Every writer connection: WAL, foreign keys, each commit synced, a wait for a busy file, and
+# deleted content overwritten with zeros (whatever the SQLite build's default).
 WRITER_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=FULL",
     "PRAGMA busy_timeout=5000",
+    "PRAGMA secure_delete=ON",
 )
+# A checkpoint that finds a reader in the way tries again this often, this long apart.
+CHECKPOINT_TRIES = 20
+CHECKPOINT_PAUSE = 0.05
 
 
 async def connect_writer(path: str) -> aiosqlite.Connection:
@@ -76,17 +84,42 @@ class SQLiteBase:
                 if not durable:
                     connection.execute("PRAGMA synchronous=FULL")
 
-        async with self._lock:
+        async with self._lock, _unavailable():
             # aiosqlite has no public way to run a function on its thread; _execute is the
             # one every public method goes through (read in 0.22). Were it to change, every
             # test that saves an answer would fail at once.
             return await self._db._execute(whole, self._db._conn)  # type: ignore[no-untyped-call,no-any-return]
 
+    async def _checkpoint(self) -> bool:
+        """Copy the WAL into the database and empty it, so deleted words leave no copy there.
+
+        A reader part-way through (an export) keeps the WAL in use: tried again for about a
+        second. Returns whether the WAL was emptied; if not, SQLite's own checkpoints will
+        overwrite it in time.
+        """
+        for _ in range(CHECKPOINT_TRIES):
+            async with self._lock, _unavailable():
+                rows = await self._db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = next(iter(rows), (1,))[0]
+            if not busy:
+                return True
+            await asyncio.sleep(CHECKPOINT_PAUSE)
+        return False
+
     async def _one(self, sql: str, args: Iterable[Any] = ()) -> Any:
-        async with self._lock:
+        async with self._lock, _unavailable():
             rows = await self._db.execute_fetchall(sql, tuple(args))
         return next(iter(rows), None)
 
     async def _all(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
-        async with self._lock:
+        async with self._lock, _unavailable():
             return list(await self._db.execute_fetchall(sql, tuple(args)))
+
+
+@asynccontextmanager
+async def _unavailable() -> AsyncIterator[None]:
+    """Raise a database that is locked, full or failing as StorageUnavailable."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        raise StorageUnavailable(str(error)) from error

@@ -1,12 +1,64 @@
-"""Safeguarding flags, in SQLite."""
+"""Safeguarding flags and the posts staff were sent about them, in SQLite."""
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from typing import Any, Literal
 
-from storage.repository import Flag
+from storage.safety import AlertPost, Flag, FlagSource, NewFlag, PostKind
 from storage.sqlite_base import SQLiteBase
+
+FLAG_COLUMNS = (
+    "id, participant_code, run_id, step_id, phrase, text, created_at, alerted_at, reviewed_at, "
+    "outcome, source, urgent_at, urgent_alerted_at, safe_at, stored_at, alert_stale, note, "
+    "reviewed_by"
+)
+POST_COLUMNS = "id, flag_id, chat_id, message_id, kind, posted_at, redact"
+
+
+def insert_flag(db: sqlite3.Connection, new: NewFlag, late: datetime | None = None) -> int:
+    """Insert a flag (in the caller's transaction) and hold the answer it is on; its id.
+
+    `late` is when a flag kept in the spool (the database refusing writes) was stored.
+    """
+    written = new.written_at.isoformat()
+    cursor = db.execute(
+        "INSERT INTO flags (participant_code, run_id, step_id, phrase, text, created_at, "
+        "source, alerted_at, urgent_at, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            new.participant_code,
+            new.run_id,
+            new.step_id,
+            new.phrase,
+            new.text,
+            written,
+            new.source,
+            new.alerted_at.isoformat() if new.alerted_at else None,
+            written if new.urgent else None,
+            late.isoformat() if late else None,
+        ),
+    )
+    if new.run_id is not None and new.step_id is not None:
+        db.execute(
+            "UPDATE answers SET flagged = 1 WHERE run_id = ? AND step_id = ?",
+            (new.run_id, new.step_id),
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def forget_words(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> None:
+    """Clear the words, notes and links of the flags `where` picks; their posts go too."""
+    db.execute(
+        f"UPDATE alert_posts SET redact = 1 WHERE flag_id IN (SELECT id FROM flags WHERE {where})",
+        args,
+    )
+    db.execute(
+        "UPDATE flags SET text = NULL, note = NULL, participant_code = NULL, run_id = NULL "
+        f"WHERE {where}",
+        args,
+    )
 
 
 class FlagQueries(SQLiteBase):
@@ -20,65 +72,138 @@ class FlagQueries(SQLiteBase):
         phrase: str,
         text: str,
         now: datetime,
+        *,
+        source: FlagSource = "answer",
+        alerted_at: datetime | None = None,
+        urgent: bool = False,
     ) -> Flag:
-        """Record words of risk for a person to review."""
-
-        def write(db: sqlite3.Connection) -> int | None:
-            cursor = db.execute(
-                "INSERT INTO flags (participant_code, run_id, step_id, phrase, text, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (participant_code, run_id, step_id, phrase, text, now.isoformat()),
-            )
-            if run_id is not None and step_id is not None:
-                db.execute(
-                    "UPDATE answers SET flagged = 1 WHERE run_id = ? AND step_id = ?",
-                    (run_id, step_id),
-                )
-            return cursor.lastrowid
-
-        flag_id = await self._atomic(write)
-        assert flag_id is not None
-        return Flag(
-            flag_id, participant_code, run_id, step_id, phrase, text, now, None, None, None
+        """Record words of risk for a person to review (written at `now`, stored now)."""
+        new = NewFlag(
+            participant_code, run_id, step_id, phrase, text, now, source, alerted_at, urgent
         )
+        return await self.store_flag(new)
 
-    async def mark_alerted(self, flag_id: int, now: datetime) -> None:
-        """Note that the safeguarding chat was told about a flag."""
+    async def store_flag(self, new: NewFlag, late: datetime | None = None) -> Flag:
+        """Store a flag; `late`: when one kept in the spool (storage failing) is stored."""
 
-        def write(db: sqlite3.Connection) -> None:
-            db.execute("UPDATE flags SET alerted_at = ? WHERE id = ?", (now.isoformat(), flag_id))
+        def write(db: sqlite3.Connection) -> Any:
+            flag_id = insert_flag(db, new, late)
+            return db.execute(
+                f"SELECT {FLAG_COLUMNS} FROM flags WHERE id = ?", (flag_id,)
+            ).fetchone()
 
-        await self._atomic(write)
+        return _flag(await self._atomic(write))
+
+    async def flag(self, flag_id: int) -> Flag | None:
+        """Return one flag."""
+        row = await self._one(f"SELECT {FLAG_COLUMNS} FROM flags WHERE id = ?", (flag_id,))
+        return None if row is None else _flag(row)
 
     async def flags(self, open_only: bool = True) -> list[Flag]:
         """Return flags, oldest first."""
         where = "WHERE reviewed_at IS NULL " if open_only else ""
+        rows = await self._all(f"SELECT {FLAG_COLUMNS} FROM flags {where}ORDER BY id")
+        return [_flag(row) for row in rows]
+
+    async def flags_of(self, participant_code: str) -> list[Flag]:
+        """Return a participant's flags, oldest first."""
         rows = await self._all(
-            "SELECT id, participant_code, run_id, step_id, phrase, text, created_at, "
-            f"alerted_at, reviewed_at, outcome FROM flags {where}ORDER BY id"
+            f"SELECT {FLAG_COLUMNS} FROM flags WHERE participant_code = ? ORDER BY id",
+            (participant_code,),
         )
-        return [
-            Flag(
-                int(r[0]),
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                datetime.fromisoformat(r[6]),
-                datetime.fromisoformat(r[7]) if r[7] else None,
-                datetime.fromisoformat(r[8]) if r[8] else None,
-                r[9],
-            )
-            for r in rows
-        ]
+        return [_flag(row) for row in rows]
+
+    async def open_flag_of(self, participant_code: str) -> Flag | None:
+        """Return the participant's newest flag nobody has reviewed yet."""
+        row = await self._one(
+            f"SELECT {FLAG_COLUMNS} FROM flags WHERE participant_code = ? "
+            "AND reviewed_at IS NULL ORDER BY id DESC LIMIT 1",
+            (participant_code,),
+        )
+        return None if row is None else _flag(row)
+
+    async def flags_to_tell(self) -> list[Flag]:
+        """Return flags staff must hear about: not alerted, urgent not told, alert out of date."""
+        rows = await self._all(
+            f"SELECT {FLAG_COLUMNS} FROM flags WHERE alerted_at IS NULL "
+            "OR (urgent_at IS NOT NULL AND urgent_alerted_at IS NULL) OR alert_stale = 1 "
+            "ORDER BY urgent_at IS NULL, id"
+        )
+        return [_flag(row) for row in rows]
+
+    async def mark_alerted(self, flag_id: int, now: datetime) -> None:
+        """Note that staff were told about a flag."""
+        await self._write(
+            "UPDATE flags SET alerted_at = COALESCE(alerted_at, ?) WHERE id = ?",
+            (now.isoformat(), flag_id),
+        )
+
+    async def mark_urgent_alerted(self, flag_id: int, now: datetime) -> None:
+        """Note that staff were told a participant pressed "I need help now"."""
+        await self._write(
+            "UPDATE flags SET urgent_alerted_at = ? WHERE id = ?", (now.isoformat(), flag_id)
+        )
+
+    async def mark_alert_current(self, flag_id: int) -> None:
+        """Note that the posted alerts about a flag say what is now known."""
+        await self._write("UPDATE flags SET alert_stale = 0 WHERE id = ?", (flag_id,))
+
+    async def check_in_answer(
+        self,
+        participant_code: str,
+        run_id: int | None,
+        answer: Literal["safe", "help"],
+        now: datetime,
+    ) -> Flag | None:
+        """Record a check-in answer on the open flag; "help" with none open makes one."""
+        stamp = now.isoformat()
+
+        def write(db: sqlite3.Connection) -> Any:
+            row = db.execute(
+                "SELECT id, urgent_at FROM flags WHERE participant_code = ? "
+                "AND reviewed_at IS NULL ORDER BY id DESC LIMIT 1",
+                (participant_code,),
+            ).fetchone()
+            if row is None and answer == "safe":
+                return None
+            if row is None:
+                new = NewFlag(
+                    participant_code,
+                    run_id,
+                    None,
+                    "pressed “I need help now”",
+                    "",
+                    now,
+                    "help_button",
+                    urgent=True,
+                )
+                flag_id = insert_flag(db, new)
+            else:
+                flag_id = int(row[0])
+                if answer == "safe":
+                    db.execute(
+                        "UPDATE flags SET safe_at = ?, alert_stale = 1 WHERE id = ?",
+                        (stamp, flag_id),
+                    )
+                elif row[1] is None:
+                    db.execute(
+                        "UPDATE flags SET urgent_at = ?, safe_at = NULL, alert_stale = 1 "
+                        "WHERE id = ?",
+                        (stamp, flag_id),
+                    )
+            return db.execute(
+                f"SELECT {FLAG_COLUMNS} FROM flags WHERE id = ?", (flag_id,)
+            ).fetchone()
+
+        row = await self._atomic(write)
+        return None if row is None else _flag(row)
 
     async def review_flag(self, flag_id: int, reviewer: int, outcome: str, now: datetime) -> bool:
         """Record a reviewer's outcome; False if there is no such open flag."""
 
         def write(db: sqlite3.Connection) -> bool:
             cursor = db.execute(
-                "UPDATE flags SET outcome = ?, reviewed_by = ?, reviewed_at = ? "
+                "UPDATE flags SET outcome = ?, reviewed_by = ?, reviewed_at = ?, alert_stale = 1 "
                 "WHERE id = ? AND reviewed_at IS NULL",
                 (outcome, reviewer, now.isoformat(), flag_id),
             )
@@ -86,11 +211,89 @@ class FlagQueries(SQLiteBase):
 
         return await self._atomic(write)
 
-    async def note_flag(self, flag_id: int, note: str) -> bool:
+    async def note_flag(self, flag_id: int, note: str, now: datetime) -> bool:
         """Add a reviewer's note to a flag; False if there is no such flag."""
 
         def write(db: sqlite3.Connection) -> bool:
-            cursor = db.execute("UPDATE flags SET note = ? WHERE id = ?", (note, flag_id))
+            cursor = db.execute(
+                "UPDATE flags SET note = ?, noted_at = ? WHERE id = ? AND text IS NOT NULL",
+                (note, now.isoformat(), flag_id),
+            )
             return cursor.rowcount == 1
 
         return await self._atomic(write)
+
+    async def add_alert_post(
+        self, flag_id: int | None, chat_id: int, message_id: int, kind: PostKind, now: datetime
+    ) -> None:
+        """Remember a message posted to staff about a flag."""
+        await self._write(
+            "INSERT INTO alert_posts (flag_id, chat_id, message_id, kind, posted_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (flag_id, chat_id, message_id, kind, now.isoformat()),
+        )
+
+    async def alert_posts(self, flag_id: int) -> list[AlertPost]:
+        """Return the messages posted to staff about a flag, oldest first."""
+        rows = await self._all(
+            f"SELECT {POST_COLUMNS} FROM alert_posts WHERE flag_id = ? ORDER BY id", (flag_id,)
+        )
+        return [_post(row) for row in rows]
+
+    async def posts_to_redact(self) -> list[AlertPost]:
+        """Return posts whose words must go: their participant deleted their data."""
+        rows = await self._all(
+            f"SELECT {POST_COLUMNS} FROM alert_posts WHERE redact = 1 ORDER BY id"
+        )
+        return [_post(row) for row in rows]
+
+    async def mark_redacted(self, post_id: int) -> None:
+        """Note that a post's words were removed (or the post deleted)."""
+        await self._write("UPDATE alert_posts SET redact = 0 WHERE id = ?", (post_id,))
+
+    async def _write(self, sql: str, args: tuple[Any, ...]) -> None:
+        """Run one statement as its own durable transaction."""
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(sql, args)
+
+        await self._atomic(write)
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _flag(row: Any) -> Flag:
+    return Flag(
+        id=int(row[0]),
+        participant_code=row[1],
+        run_id=row[2],
+        step_id=row[3],
+        phrase=row[4],
+        text=row[5],
+        created_at=datetime.fromisoformat(row[6]),
+        alerted_at=_time(row[7]),
+        reviewed_at=_time(row[8]),
+        outcome=row[9],
+        source=row[10],
+        urgent_at=_time(row[11]),
+        urgent_alerted_at=_time(row[12]),
+        safe_at=_time(row[13]),
+        stored_at=_time(row[14]),
+        alert_stale=bool(row[15]),
+        note=row[16],
+        reviewed_by=row[17],
+    )
+
+
+def _post(row: Any) -> AlertPost:
+    return AlertPost(
+        int(row[0]),
+        row[1],
+        int(row[2]),
+        int(row[3]),
+        row[4],
+        datetime.fromisoformat(row[5]),
+        bool(row[6]),
+    )

@@ -73,6 +73,29 @@ def audience_sql(audience: str) -> tuple[str, tuple[Any, ...]]:
     return CONTACTABLE_SQL, ()
 
 
+def insert_follow_ups(
+    db: sqlite3.Connection,
+    participant_code: str,
+    run_id: int,
+    round_id: int | None,
+    follow_ups: Sequence[tuple[int, str, datetime]],
+) -> None:
+    """Queue follow-up invitations (position, flow id, due at), in the caller's transaction."""
+    for position, flow_id, due in follow_ups:
+        db.execute(
+            "INSERT INTO outbox (key, kind, participant_code, round_id, run_id, flow_id, "
+            "due_at) VALUES (?, 'follow_up', ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            (
+                f"follow_up:{run_id}:{position}",
+                participant_code,
+                round_id,
+                run_id,
+                flow_id,
+                stamp(due),
+            ),
+        )
+
+
 class RoundQueries(SQLiteBase):
     """Rounds and every proactive send, as rows that survive a restart."""
 
@@ -446,23 +469,9 @@ class RoundQueries(SQLiteBase):
         follow_ups: Sequence[tuple[int, str, datetime]],
     ) -> None:
         """Queue follow-up invitations (position, flow id, due at) after a completed run."""
-
-        def write(db: sqlite3.Connection) -> None:
-            for position, flow_id, due in follow_ups:
-                db.execute(
-                    "INSERT INTO outbox (key, kind, participant_code, round_id, run_id, flow_id, "
-                    "due_at) VALUES (?, 'follow_up', ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    (
-                        f"follow_up:{run_id}:{position}",
-                        participant_code,
-                        round_id,
-                        run_id,
-                        flow_id,
-                        stamp(due),
-                    ),
-                )
-
-        await self._atomic(write)
+        await self._atomic(
+            lambda db: insert_follow_ups(db, participant_code, run_id, round_id, follow_ups)
+        )
 
     async def set_progress_message(self, round_id: int, message_id: int | None) -> None:
         """Remember the message that shows a round's sending progress."""

@@ -8,10 +8,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.access import Access
 from bot.handlers import who
 from bot.journey import Journey, Who
-from bot.safeguarding.watch import RiskWatch
 from bot.sender import Unreachable
 from bot.staff import guarded
-from conversations.callbacks import FlagButton, decode
+from conversations.callbacks import ChoiceButton, FlagButton, decode
 from conversations.catalog import catalog
 from conversations.render import Button, Outgoing, PromptButtons, Send
 
@@ -24,10 +23,10 @@ MAX_REPLY = 3500
 class ReviewHandlers:
     """Commands and buttons for people with the safeguarding role."""
 
-    def __init__(self, access: Access, journey: Journey, watch: RiskWatch) -> None:
+    def __init__(self, access: Access, journey: Journey) -> None:
         self.access = access
         self.journey = journey
-        self.watch = watch
+        self.alerts = journey.alerts
         self.words = catalog("en")
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
@@ -51,7 +50,7 @@ class ReviewHandlers:
                 (Button(self.words(f"button_outcome_{o}"), FlagButton(flag.id, o).encode()),)
                 for o in OUTCOMES
             )
-            messages.append(Send(await self.watch.describe(flag), buttons))
+            messages.append(Send(await self.alerts.describe(flag), buttons))
         await self._reply(person, messages)
 
     async def note(self, person: Who, args: list[str], context: Context) -> None:
@@ -60,19 +59,25 @@ class ReviewHandlers:
             await self._reply(person, [Send(self.words("note_usage"))])
             return
         flag_id, text = int(args[0].removeprefix("F-")), " ".join(args[1:])[:2000]
-        saved = await self.access.repository.note_flag(flag_id, text)
+        saved = await self.access.repository.note_flag(flag_id, text, self.access.clock.now())
         if saved:
             await self.access.record(person.user_id, "flag note", f"F-{flag_id}")
+            self.alerts.kick()
         key = "note_saved" if saved else "flag_gone"
         await self._reply(person, [Send(self.words(key, id=flag_id))])
 
     async def reply(self, person: Who, args: list[str], context: Context) -> None:
-        """Send a participant a message written by a person: /reply CODE text."""
+        """Send a participant a message written by a person: /reply CODE text.
+
+        It carries a Reply button (and Telegram's own Reply works on it): their answer comes
+        back to the safeguarding chat, threaded with their flag, never into survey answers.
+        """
         if len(args) < 2 or not args[0].upper().startswith("P-"):
             await self._reply(person, [Send(self.words("reply_usage"))])
             return
+        repository = self.access.repository
         code, text = args[0].upper(), " ".join(args[1:])[:MAX_REPLY]
-        contact = await self.access.repository.contact_for_code(code)
+        contact = await repository.contact_for_code(code)
         if contact is None:
             await self._reply(person, [Send(self.words("reply_unknown", code=code))])
             return
@@ -81,14 +86,32 @@ class ReviewHandlers:
             # they write (and so become active again).
             await self._reply(person, [Send(self.words("reply_unreachable", code=code))])
             return
+        flag = await repository.open_flag_of(code)
+        if contact.participant.status == "stopped" and flag is None:
+            await self.access.record(
+                person.user_id, "reply refused", f"to {code}: they sent /stop"
+            )
+            await self._reply(person, [Send(self.words("reply_refused_stopped", code=code))])
+            return
         words = catalog(contact.participant.language)
-        message = Send(words("reply_to_participant", text=text))
+        button = Button(words("button_reply"), ChoiceButton("reply", "y").encode())
+        message = Send(words("reply_to_participant", text=text), ((button,),), prompt=True)
         try:
-            await self.journey.sender.deliver(contact.chat_id, [message], None)
+            shown = await self.journey.sender.deliver(contact.chat_id, [message], None)
         except Unreachable:
-            await self.access.repository.set_status(code, "unreachable")
+            await repository.set_status(code, "unreachable")
             await self._reply(person, [Send(self.words("reply_unreachable", code=code))])
             return
+        now = self.access.clock.now()
+        await repository.add_contact_message(
+            code,
+            "to_participant",
+            text,
+            now,
+            flag_id=flag.id if flag else None,
+            staff_user_id=person.user_id,
+            chat_message_id=shown,
+        )
         await self.access.record(person.user_id, "reply", f"to {code} ({len(text)} characters)")
         await self._reply(person, [Send(self.words("reply_sent", code=code))])
 
@@ -111,6 +134,8 @@ class ReviewHandlers:
         )
         if done:
             await self.access.record(person.user_id, "flag outcome", f"F-{button.flag}: {outcome}")
+            # The alert in the safeguarding chat is edited to show the outcome.
+            self.alerts.kick()
         reply = (
             self.words("flag_reviewed", id=button.flag, outcome=outcome)
             if done

@@ -40,6 +40,8 @@ def database(tmp_path):
 
 @pytest.fixture
 async def heard(fake, flows_dir, database, clock):
+    # The staff group exists, with the bot in it, before Heard starts (as in a deployment).
+    fake.add_bot_to_group(SAFEGUARDING_CHAT, chat_type="group")
     settings = bot_settings(
         fake,
         database,

@@ -137,3 +137,32 @@ async def test_rights_stale_delete_button_after_deletion_changes_nothing(user, d
     # An old client can still send the button's data after its buttons were removed.
     await user.press_data(question.message_id, "v1|s|delete|y")
     assert user.last_text().startswith("Heard doesn't keep anything about you.")
+
+
+async def test_rights_my_data_at_the_check_in_includes_what_safeguarding_keeps(
+    make_user, fake, heard, database
+):
+    # The people at risk are exactly the ones whose data must be complete.
+    update_id = fake.send_text(8001, "hi", chat_id=-100777, chat_type="group")
+    await heard.settle(update_id)
+    user = make_user(2001)
+    await join(user)
+    await user.press("No")
+    await user.send("I want to die")
+    await user.send("I'm at home")
+    await user.send("/mydata")
+    files = [m for m in user.messages() if m.document is not None]
+    text = files[0].document["content"].decode()
+    data = json.loads(files[1].document["content"])
+
+    assert data["conversations"][0]["status"] == "checking"
+    assert "waiting at a safety check-in" in text
+    [flag] = data["safeguarding_flags"]
+    assert flag["your_words"] == "I want to die"
+    assert flag["matched"]
+    assert flag["outcome"] is None
+    assert "you wrote: I want to die" in text
+    assert "What happened: waiting for a person to read it" in text
+    assert [m["text"] for m in data["messages_with_staff"]] == ["I'm at home"]
+    assert "you: I'm at home" in text
+    assert str(user.user_id).encode() not in files[1].document["content"]

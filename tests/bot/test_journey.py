@@ -311,7 +311,7 @@ async def test_journey_error_in_a_handler_is_kind(user, monkeypatch, caplog):
 
     monkeypatch.setattr("bot.journey.advance", broken)
     await user.send("yes")
-    assert user.last_text().startswith("Sorry, something went wrong on our side.")
+    assert user.last_text().startswith("Sorry, something went wrong on our side")
     assert "Traceback" not in user.last_text()
     assert "engine exploded" in caplog.text
 

@@ -5,6 +5,7 @@ import sqlite3
 import pytest
 
 from tests.bot.conftest import SAFEGUARDING_CHAT
+from tests.support.safeguarding import flags_alerted
 
 
 def rows(database, sql):
@@ -50,6 +51,7 @@ async def test_safeguarding_risk_answer_is_kept_flagged_and_checked_in(user, fak
     assert step == "why_not"
     assert phrase
 
+    await flags_alerted(fake, database)
     [alert] = fake.chat_messages(SAFEGUARDING_CHAT)
     assert f"Participant: {code}" in alert.text
     assert "Question: Why not?" in alert.text
@@ -63,8 +65,14 @@ async def test_safeguarding_conversation_continues_only_when_they_choose(user, d
     await join(user)
     await user.press("No")
     await user.send("I want to die")
+    shown = len(user.messages())
     await user.send("what now")
-    assert user.last_text().endswith("Are you safe right now?")
+    # Not the whole check-in again: what they wrote is passed on, and the buttons shown.
+    passed_on, nudge = user.texts_since(shown)
+    assert passed_on.startswith("Thank you. I have passed what you wrote to a person")
+    assert nudge.startswith("Are you safe right now? Please tap one of the buttons below.")
+    assert "116 123" not in nudge
+    assert user.buttons() == ["I'm safe — carry on", "I need help now", "Pause for now"]
 
     await user.press("I need help now")
     text = user.last_text()
@@ -119,6 +127,7 @@ async def test_safeguarding_a_stranger_gets_support_and_nothing_is_kept(user, fa
 
 async def test_safeguarding_alert_is_retried_until_it_gets_through(user, fake, database):
     await join(user)
+    # Nobody else can be reached (the admin never wrote to the bot): the chat is tried again.
     fake.block(SAFEGUARDING_CHAT)
     await user.press("No")
     await user.send("I want to die")
@@ -126,3 +135,4 @@ async def test_safeguarding_alert_is_retried_until_it_gets_through(user, fake, d
     # Unblock soon: each failed try also counts against Telegram's per-group rate limit.
     fake.unblock(SAFEGUARDING_CHAT)
     await fake.wait_for(lambda: len(fake.chat_messages(SAFEGUARDING_CHAT)) == 1, timeout=10)
+    await flags_alerted(fake, database)

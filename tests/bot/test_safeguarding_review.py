@@ -74,8 +74,9 @@ async def test_review_reply_reaches_the_participant_marked_as_a_person(flagged, 
     assert participant.last_text() == (
         "A message from a person at the charity:\n\n"
         "Hello, this is Jo from the charity. Thank you for telling us.\n\n"
-        "If you need help now, send /help."
+        "To answer, tap Reply below. If you need help now, send /help."
     )
+    assert participant.buttons() == ["Reply"]
     [(detail,)] = rows(database, "SELECT detail FROM audit_log WHERE action = 'reply'")
     assert detail == f"to {code} (61 characters)"
     await reviewer.send("/reply P-NOBODY hi")

@@ -13,6 +13,7 @@ from conversations.events import (
     Back,
     Begin,
     CheckIn,
+    CheckInNudge,
     Completed,
     Done,
     Effect,
@@ -29,6 +30,7 @@ from conversations.events import (
     Record,
     Reprompt,
     Resume,
+    RiskWords,
     Safe,
     Say,
     Selection,
@@ -722,14 +724,71 @@ def test_advance_risky_free_text_is_stored_then_checks_in_before_the_next_questi
     assert outcome.state.current == "change"
 
 
-@pytest.mark.parametrize("action", [Text("hello"), Begin(), Resume(), Show(), Pick("change", "x")])
-def test_advance_while_checking_nothing_moves_on(sample: Flow, action: Input) -> None:
+@pytest.mark.parametrize("action", [Begin(), Resume(), Show()])
+def test_advance_while_checking_coming_back_shows_the_check_in(
+    sample: Flow, action: Input
+) -> None:
     state = run(sample, [Begin(), Pick("used", "no"), Text("no point going on", risk=True)])
 
     outcome = advance(sample, state, action, LATER)
 
     assert outcome.effects == (CheckIn(),)
     assert outcome.state.status == "checking"
+
+
+@pytest.mark.parametrize(
+    "action", [Text("ok"), Text("hello"), Pick("change", "x"), Skip(), Back(), NotText("sticker")]
+)
+def test_advance_while_checking_anything_else_gets_a_short_nudge_not_the_check_in_again(
+    sample: Flow, action: Input
+) -> None:
+    state = run(sample, [Begin(), Pick("used", "no"), Text("no point going on", risk=True)])
+
+    outcome = advance(sample, state, action, LATER)
+
+    assert outcome.effects == (CheckInNudge(),)
+    assert outcome.state == state
+
+
+def test_advance_new_words_of_risk_while_checking_show_the_check_in(sample: Flow) -> None:
+    state = run(sample, [Begin(), Pick("used", "no"), Text("no point going on", risk=True)])
+
+    for action in (Text("i want to die", risk=True), RiskWords()):
+        outcome = advance(sample, state, action, LATER)
+        assert outcome.effects == (CheckIn(),)
+        assert outcome.state == state
+
+
+def test_advance_risk_words_outside_an_answer_check_in_even_at_a_free_text_question(
+    sample: Flow,
+) -> None:
+    state = run(sample, [Begin(), Pick("used", "no")])
+    assert state.current == "why_not"  # a free-text question
+
+    outcome = advance(sample, state, RiskWords(), LATER)
+
+    assert outcome.effects == (CheckIn(),)
+    assert outcome.records() == []
+    assert outcome.state.status == "checking"
+    asked = advance(sample, outcome.state, Safe(), LATER).effects[-1]
+    assert isinstance(asked, Ask)
+    assert asked.step == "why_not"
+
+
+@pytest.mark.parametrize("status", ["active", "paused", "completed"])
+def test_advance_need_help_shows_urgent_help_in_any_state(sample: Flow, status: str) -> None:
+    steps: dict[str, list[Input]] = {
+        "active": [Begin()],
+        "paused": [Begin(), Pause()],
+        "completed": [Begin(), Pick("used", "no"), Text("far"), Text("x"), Skip()],
+    }
+    state = run(sample, steps[status])
+    assert state.status == status
+
+    outcome = advance(sample, state, NeedHelp(), LATER)
+
+    assert outcome.effects == (UrgentHelp(),)
+    assert outcome.state == state
 
 
 def test_advance_check_in_choices(sample: Flow) -> None:

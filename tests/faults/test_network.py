@@ -29,7 +29,7 @@ PEOPLE = 12
 FIRST_USER = 80_000
 WAIT = 30.0
 END = "Thank you for taking part."
-ERROR = "Sorry, something went wrong on our side."
+ERROR = "Sorry, something went wrong on our side"
 LIKED = (("staff",), ("place",), ("staff", "place"), ("speed",))
 LABELS = {"staff": "The staff", "speed": "Being seen quickly", "place": "The place"}
 

@@ -159,6 +159,7 @@ async def test_repository_migrations_are_recorded_and_run_once(tmp_path):
         "0004_safeguarding_flags",
         "0005_rounds_and_outbox",
         "0006_round_retention",
+        "0007_crisis_path",
     ]
     assert mode == "wal"
 

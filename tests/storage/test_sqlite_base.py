@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from storage.repository import ConsentGiven
+from storage.repository import ConsentGiven, StorageUnavailable
 from storage.sqlite import SQLiteRepository
 
 NOW = datetime(2026, 3, 29, 9, 30, tzinfo=UTC)
@@ -57,7 +57,7 @@ async def test_sqlite_base_a_commit_that_fails_is_rolled_back_and_the_connection
         writing.append(db.execute("UPDATE runs SET state = 'half' RETURNING id"))
         writing[0].fetchone()
 
-    with pytest.raises(sqlite3.OperationalError, match="in progress"):
+    with pytest.raises(StorageUnavailable, match="in progress"):
         await repo._atomic(write_not_read_to_its_end)
     writing.clear()  # the statement is finished with; the transaction must not linger
     assert (await repo.run(run.id)).state == "{}"
