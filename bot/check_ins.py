@@ -58,7 +58,8 @@ class CheckIns:
             try:
                 await self.repository.check_in_answer(code, run.id, "help", now)
             except StorageUnavailable as error:
-                self.alerts.hold(self._help_unstored(code, run, str(error)))
+                problem = f"the database refused the write ({error})"
+                self.alerts.hold(self._help_unstored(code, run, problem))
             self.alerts.kick()
         elif isinstance(action, Safe) and state.status == "checking":
             await self.repository.check_in_answer(code, run.id, "safe", now)

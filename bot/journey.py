@@ -622,7 +622,7 @@ class Journey:
             words.text,
             words.source,
             words.written_at,
-            str(error) or type(error).__name__,
+            _problem(error),
         )
         self.alerts.hold(item)
 
@@ -742,3 +742,10 @@ def _before_shown(run: Run, words: Screened) -> bool:
         return True
     shown = run.delivered_at
     return shown is not None and words.written_at < shown.replace(microsecond=0)
+
+
+def _problem(error: Exception) -> str:
+    """Say, for staff, why words of risk could not be stored."""
+    if isinstance(error, StorageUnavailable):
+        return f"the database refused the write ({error})"
+    return f"an error stopped it first ({type(error).__name__}: {error})"

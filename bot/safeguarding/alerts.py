@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from typing import Any
 
 from telegram.error import TelegramError
 
@@ -57,7 +58,11 @@ class Alerts:
         self.remind_after = remind_after
         self.retry_seconds = retry_seconds
         self._lock = asyncio.Lock()
+        # Alerts from memory have their own lock: a sweep stuck on a locked database (its
+        # writes wait for it) must not hold them up.
+        self._memory = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._memory_tasks: set[asyncio.Task[bool]] = set()
         self._again = False
 
     def kick(self) -> None:
@@ -68,15 +73,38 @@ class Alerts:
 
     async def close(self) -> None:
         """Stop a kicked sweep (the timer's next one, or the next start, carries on)."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        tasks: list[asyncio.Task[Any]] = [*self._memory_tasks]
+        if self._task is not None:
+            tasks.append(self._task)
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def hold(self, item: Unstored) -> None:
         """Keep words of risk the database refused, alert staff from memory, store them later."""
         self.spool.add(item)
+        task = asyncio.get_running_loop().create_task(self._from_memory(item.ref))
+        self._memory_tasks.add(task)
+        task.add_done_callback(self._memory_tasks.discard)
         self.kick()
+
+    async def _from_memory(self, ref: str) -> bool:
+        """Alert staff about a flag the database does not have yet; say if someone was told."""
+        async with self._memory:
+            item = self.spool.get(ref)
+            if item is None or item.alerted_at is not None:
+                return True
+            try:
+                text = unstored_alert(item, self.spool.durable)
+                posted = await self.recipients.post(text, from_memory=True)
+            except TelegramError as error:
+                log.warning("could not alert about %s from memory: %s; will retry", ref, error)
+                return False
+            for chat, message_id in posted:
+                item = self.spool.alerted(item, self.clock.now(), chat, message_id)
+            return bool(posted)
 
     async def _kicked(self) -> None:
         for _ in range(RETRIES):
@@ -115,13 +143,11 @@ class Alerts:
     async def _spooled(self) -> bool:
         """Alert from memory about flags not stored yet, and store them once the database can."""
         done = True
-        for item in self.spool.items():
-            if item.alerted_at is None:
-                posted = await self.recipients.post(unstored_alert(item, self.spool.durable))
-                for chat, message_id in posted:
-                    item = self.spool.alerted(item, self.clock.now(), chat, message_id)
-                done = done and bool(posted)
-            done = await self._store(item) and done
+        for waiting in self.spool.items():
+            done = await self._from_memory(waiting.ref) and done
+            item = self.spool.get(waiting.ref)
+            if item is not None:
+                done = await self._store(item) and done
         return done
 
     async def _store(self, item: Unstored) -> bool:

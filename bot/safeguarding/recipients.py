@@ -17,7 +17,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.clock import Clock
 from bot.sender import Sender, Unreachable
 from conversations.render import Send
-from storage.repository import Repository
+from storage.repository import Repository, StorageUnavailable
 
 log = logging.getLogger(__name__)
 RECHECK = timedelta(minutes=10)
@@ -47,6 +47,9 @@ class Recipients:
         self.admins = tuple(admins)
         self._chat_failed_at: datetime | None = None
         self.problem: str | None = None
+        # Who had the safeguarding role when last read: for alerts sent while the database
+        # is not answering.
+        self._people: list[int] = []
 
     def chat_unusable(self, problem: str) -> None:
         """Note that the safeguarding chat cannot take alerts; say so in one line, once."""
@@ -67,22 +70,33 @@ class Recipients:
         return failed is None or self.clock.now() - failed >= RECHECK
 
     async def post(
-        self, text: str, replies: Mapping[int, int] | None = None
+        self,
+        text: str,
+        replies: Mapping[int, int] | None = None,
+        *,
+        from_memory: bool = False,
     ) -> list[tuple[int, int]]:
         """Post to the first group of recipients that can take it; return (chat, message) ids.
 
         A passing fault (a timeout, 5xx, 429) raises TelegramError: the caller tries again
-        later, rather than telling fewer or other people.
+        later, rather than telling fewer or other people. `from_memory`: the database may not
+        be answering, so who has the safeguarding role is taken as last read.
         """
-        for chats in await self._tiers():
+        for chats in await self._tiers(from_memory):
             posted = await self._post_each(chats, text, replies or {})
             if posted:
                 return posted
         return []
 
-    async def _tiers(self) -> list[list[int]]:
-        roles = await self.repository.staff_roles()
-        people = sorted({r.user_id for r in roles if r.role == "safeguarding"})
+    async def _tiers(self, from_memory: bool) -> list[list[int]]:
+        people = self._people
+        if not from_memory:
+            try:
+                roles = await self.repository.staff_roles()
+                people = sorted({r.user_id for r in roles if r.role == "safeguarding"})
+                self._people = people
+            except StorageUnavailable as error:
+                log.warning("could not read who has the safeguarding role: %s", error)
         tiers = [people, [a for a in self.admins if a not in people]]
         if self.chat_id is not None:
             # A chat that failed lately comes last: tried again if nobody else can be reached.

@@ -70,17 +70,21 @@ def unstored_alert(item: Unstored, durable: bool) -> str:
         else "It is kept only in the bot's memory (the spool file could not be written either)"
     )
     code = item.participant_code or "not known yet (the database is not answering)"
+    said = (
+        "They pressed “I need help now”."
+        if item.source == "help_button"
+        else f"Matched: {item.phrase}\nThey wrote: {item.text[:1500]}"
+    )
     return (
         f"URGENT: safeguarding alert {item.ref}, NOT STORED YET\n"
         f"Participant: {code}\n"
         f"Conversation: {item.conversation}\n"
-        f"Matched: {item.phrase}\n"
-        f"They wrote: {item.text[:1500]}\n"
+        f"{said}\n"
         f"Time: {item.written_at.strftime('%Y-%m-%d %H:%M UTC')}\n\n"
         "They were shown urgent support lines (999, A&E and crisis lines).\n"
-        f"Heard could not store this: the database refused the write ({item.problem}). "
-        f"{kept}, and it will be stored as a flag as soon as the database takes writes again; "
-        "a reply to this message will give its flag number."
+        f"Heard could not store this: {item.problem}. {kept}, and it will be stored as a "
+        "flag as soon as the database takes writes again; a reply to this message will give "
+        "its flag number."
     )
 
 
@@ -101,6 +105,10 @@ class FlagSpool:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def get(self, ref: str) -> Unstored | None:
+        """Return a waiting flag by its reference, if it still waits."""
+        return self._items.get(ref)
 
     def items(self) -> list[Unstored]:
         """Return the waiting flags, oldest first."""
