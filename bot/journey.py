@@ -15,6 +15,7 @@ from bot.check_ins import CheckIns
 from bot.clock import Clock
 from bot.flows import FlowLibrary
 from bot.safeguarding.alerts import Alerts
+from bot.safeguarding.screening import Match
 from bot.safeguarding.unstored import Unstored, new_ref
 from bot.safeguarding.watch import RiskWatch, Screened
 from bot.sender import Sender, Unreachable
@@ -66,6 +67,7 @@ from storage.repository import (
 from storage.safety import ContactMessage, FlagSource, KeptMessage, NewFlag
 
 log = logging.getLogger(__name__)
+HELP_PRESSED = "pressed “I need help now”"
 # Words of risk get the support lines within this long, even while the database is stuck.
 SUPPORT_WITHIN = 1.0
 
@@ -188,7 +190,16 @@ class Journey:
 
     async def press(self, who: Who, button: QuestionButton) -> None:
         """Apply a question button, or say it is stale and show the current question."""
-        contact, run = await self.repository.contact_and_run(who.user_id)
+        try:
+            contact, run = await self.repository.contact_and_run(who.user_id)
+        except StorageUnavailable as error:
+            if button.action != "h":
+                raise
+            # "I need help now" with the database not answering: help and a person, from memory.
+            pressed = Match(HELP_PRESSED, "", "help")
+            words = Screened("", pressed, self.clock.now(), "help_button")
+            await self._unstored(_Step(who, NeedHelp(), words), words, error)
+            return
         if contact is None:
             await self._introduce(who, stale=True)
             return
