@@ -176,7 +176,12 @@ class Alerts:
     async def _flags(self) -> bool:
         done = True
         for flag in await self.repository.flags_to_tell():
-            done = await self._tell(flag) and done
+            try:
+                done = await self._tell(flag) and done
+            except TelegramError as error:
+                # One flag Telegram will not take now must not hold up the others.
+                log.warning("could not tell staff about F-%s: %s; will try again", flag.id, error)
+                done = False
         return done
 
     async def _tell(self, flag: Flag) -> bool:
