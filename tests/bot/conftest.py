@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from tests.support.bot_harness import SAMPLE_FLOWS, FixedClock, InProcessBot, bot_settings
+from tests.support.bot_harness import SAMPLE_FLOWS, FixedClock, started
 from tests.support.chat_user import ChatUser
 from tests.support.fake_telegram import FakeTelegram
 
@@ -42,16 +42,9 @@ def database(tmp_path):
 async def heard(fake, flows_dir, database, clock):
     # The staff group exists, with the bot in it, before Heard starts (as in a deployment).
     fake.add_bot_to_group(SAFEGUARDING_CHAT, chat_type="group")
-    settings = bot_settings(
-        fake,
-        database,
-        flows_dir,
-        "sample",
-        heard_admins=(ADMIN_ID,),
-        heard_safeguarding_chat=SAFEGUARDING_CHAT,
+    bot = await started(
+        fake, database, flows_dir, clock, admins=(ADMIN_ID,), safeguarding_chat=SAFEGUARDING_CHAT
     )
-    bot = InProcessBot(settings, clock)
-    await bot.start(fake)
     yield bot
     await bot.stop()
 

@@ -14,7 +14,7 @@ import pytest
 from bot.backlog import FloodGuard
 from conversations.catalog import catalog
 from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT
-from tests.support.bot_harness import InProcessBot, bot_settings
+from tests.support.bot_harness import started
 from tests.support.coordinating import joined
 from tests.support.database import rows
 from tests.support.fake_telegram import FakeTelegram
@@ -54,16 +54,10 @@ def decisions(monkeypatch):
 
 @pytest.fixture
 async def heard(decisions, fake, flows_dir, database, clock):
-    settings = bot_settings(
-        fake,
-        database,
-        flows_dir,
-        "sample",
-        heard_admins=(ADMIN_ID,),
-        heard_safeguarding_chat=SAFEGUARDING_CHAT,
+    fake.add_bot_to_group(SAFEGUARDING_CHAT, chat_type="group")
+    bot = await started(
+        fake, database, flows_dir, clock, admins=(ADMIN_ID,), safeguarding_chat=SAFEGUARDING_CHAT
     )
-    bot = InProcessBot(settings, clock)
-    await bot.start(fake)
     yield bot
     await bot.stop()
 

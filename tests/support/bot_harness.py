@@ -131,6 +131,29 @@ class InProcessBot:
             await asyncio.wait_for(self._task, 15)
 
 
+async def started(
+    server: FakeTelegram,
+    database: Path,
+    flows: Path,
+    clock: FixedClock,
+    *,
+    admins: tuple[int, ...],
+    safeguarding_chat: int | None,
+) -> InProcessBot:
+    """Start Heard in this event loop on the sample conversation, with admins and a chat."""
+    settings = bot_settings(
+        server,
+        database,
+        flows,
+        "sample",
+        heard_admins=admins,
+        heard_safeguarding_chat=safeguarding_chat,
+    )
+    bot = InProcessBot(settings, clock)
+    await bot.start(server)
+    return bot
+
+
 class BotProcess:
     """`heard run` as a separate process, so it can be killed with SIGKILL."""
 

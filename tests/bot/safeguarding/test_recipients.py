@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT
-from tests.support.bot_harness import InProcessBot, bot_settings
+from tests.support.bot_harness import started
 from tests.support.chat_user import ChatUser
 from tests.support.coordinating import joined
 from tests.support.safeguarding import flags_alerted
@@ -19,16 +19,9 @@ async def start_bot(fake, flows_dir, database, clock):
     bots = []
 
     async def start(chat):
-        settings = bot_settings(
-            fake,
-            database,
-            flows_dir,
-            "sample",
-            heard_admins=(ADMIN_ID,),
-            heard_safeguarding_chat=chat,
+        bot = await started(
+            fake, database, flows_dir, clock, admins=(ADMIN_ID,), safeguarding_chat=chat
         )
-        bot = InProcessBot(settings, clock)
-        await bot.start(fake)
         bots.append(bot)
         return bot
 
