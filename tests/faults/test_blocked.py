@@ -107,6 +107,8 @@ async def test_blocked_round_invitation_is_tried_once_and_nothing_follows(
     before = len(calls_to(fake, gone_user.chat_id))
     await new_round(database, clock, reminders=2, days=10)
     await until(lambda: invitations(here))
+    # Noted as sent before the clock moves: its reminders are due from that moment.
+    await until(lambda: ("sent",) in rows(database, "SELECT status FROM outbox"))
     await until(lambda: status(database, gone_user.user_id) == "unreachable")
     [refused] = refusals(fake, gone_user.chat_id)
     assert "We'd like to hear from you about" in refused.params["text"]
