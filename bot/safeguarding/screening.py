@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
+from bot.safeguarding.verdicts import OK, Screening, Verdict
 from conversations.plain_errors import plain
 from conversations.yaml_lines import YamlProblem, line_of, load_with_lines
 
@@ -503,3 +504,17 @@ def _get(data: Any, loc: tuple[str | int, ...]) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return data
+
+
+class Screener:
+    """Gives the verdict on a text: the phrase list, the risk model and context cues together."""
+
+    def __init__(self, phrases: PhraseList) -> None:
+        self.phrases = phrases
+
+    def screen(self, text: str) -> Screening:
+        """Return the verdict on a text: flag, concern or ok, and why."""
+        found = screen(text, self.phrases)
+        if found is None:
+            return OK
+        return Screening(Verdict.FLAG, found.phrase, found.theme, sentence=text)
