@@ -1,17 +1,16 @@
 """Screen free text for signs of risk against a phrase list a safeguarding lead can edit.
 
-Text and phrases are both normalised (case, accents, punctuation, stretched letters,
-contractions, common misspellings) to single-spaced words; then each entry of the list is tried
-in order. Entries are word patterns, and a negation never suppresses them: "I don't want to
-die" is flagged. Only idioms the lead lists as exclusions are blanked out before matching.
+Text and phrases are both normalised (bot/safeguarding/normalise.py) to single-spaced words;
+then each entry of the list is tried in order. Entries are word patterns, and a negation never
+suppresses them: "I don't want to die" is matched. Only idioms the lead lists as exclusions are
+blanked out before matching.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -21,160 +20,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
 
+from bot.safeguarding.normalise import WordTables, normalise
 from bot.safeguarding.verdicts import OK, Screening, Verdict
 from conversations.plain_errors import plain
 from conversations.yaml_lines import YamlProblem, line_of, load_with_lines
-
-
-def _word_set(text: str) -> frozenset[str]:
-    """Return the whitespace-separated words of a text block."""
-    return frozenset(text.split())
-
-
-# Words people stretch ("killlll") whose right spelling keeps a double letter; any other
-# stretched letter is taken as single ("diiiie" is "die"). The phrase list adds its own words.
-DOUBLE_LETTER_WORDS = _word_set(
-    """
-    all call fall small wall still will well tell hell fell ill fill kill killed killing till
-    pill pills full feel feeling feels feet need needs needed see seen seem sleep keep free
-    three agree week weeks meet deep sorry worry worried hurry happy happen good goodbye
-    goodbyes too soon food mood look book cool school door floor poor room bloody really
-    actually totally literally finally usually off stuff staff suffer suffering different
-    difficult offer less mess miss missed loss stress stressed guess pass useless pointless
-    hopeless worthless helpless endless depressed depression assessment session sessions
-    better letter letters little bottle getting sitting cutting hitting putting letting
-    attempt attempted attempts matter pretty written battle support stopped appointment
-    trapped summer community immediately commit committed committing planned planning
-    running beginning cannot terrible terrified horrible tomorrow current sudden middle odd
-    struggle struggling struggled trigger triggered dizzy accept access occupational
-    """
-)
-
-_QUOTES = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'", "`": "'"}
-    | {"\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"'}
-)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_BEFORE_PUNCTUATION = (
-    (re.compile(r"(?<!\w)o\.?d'e?d(?!\w)"), " overdosed "),
-    (re.compile(r"(?<!\w)o\.d\.?(?!\w)"), " overdose "),
-    (re.compile(r"(?<!\w)w/o(?!\w)"), " without "),
-    (re.compile(r"(?<!\w)w/"), " with "),
-    # "sh*t" must not become "sh" ("self harm") and "t".
-    (re.compile(r"(?<!\w)sh[^\w\s]{1,3}t(?!\w)"), " shit "),
-)
-# "'s" is read as "is" ("life's not worth it"): for a possessive the extra word does no harm.
-# "'n" and "'r" are Welsh: "teimlo'n" is "teimlo yn", "mae'r" is "mae yr".
-_SUFFIXES = {
-    "ll": "will",
-    "re": "are",
-    "ve": "have",
-    "m": "am",
-    "d": "would",
-    "s": "is",
-    "n": "yn",
-    "r": "yr",
-}
-_SUFFIX = re.compile(r"(?<=[^\W\d_])'(ll|re|ve|m|d|s|n|r)(?!\w)")
-_INNER_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
-_NOT_WORD = re.compile(r"[\W_]+")
-_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
-_SELF = re.compile(r"\b(my|me|your|him|her) self\b")
-_SELF_WORDS = {
-    "my": "myself",
-    "me": "myself",
-    "your": "yourself",
-    "him": "himself",
-    "her": "herself",
-}
-
-
-def _table(spec: str) -> dict[str, str]:
-    """Read 'form form ... = replacement; ...' rules into a lookup from each form."""
-    found: dict[str, str] = {}
-    for rule in spec.replace("\n", ";").split(";"):
-        if not rule.strip():
-            continue
-        forms, replacement = rule.split("=")
-        found.update(dict.fromkeys(forms.split(), replacement.strip()))
-    return found
-
-
-# Contractions without their apostrophe, texting forms and common misspellings. "ill", "were",
-# "well", "shed" and "wed" are real words and stay as they are.
-_WORDS = _table(
-    """
-    dont dnt = do not; doesnt = does not; didnt = did not; cant cnt cannot = can not
-    couldnt cudnt = could not; wont = will not; wouldnt wudnt = would not
-    shouldnt = should not; isnt aint = is not; arent = are not; wasnt = was not
-    werent = were not; havent = have not; hasnt = has not; hadnt = had not; im = i am
-    ive = i have; id = i would; youre = you are; youve = you have; youd = you would
-    youll = you will; theyre = they are; theyve = they have; theyd = they would
-    theyll = they will; weve = we have; itll = it will; its = it is; thats = that is
-    whats wats = what is; theres = there is; hes = he is; shes = she is; couldve = could have
-    wouldve = would have; shouldve = should have; wanna wana = want to
-    gonna gona gunna gna = going to; gotta = got to; hafta = have to; tryna = trying to
-    kinda = kind of; sorta = sort of; outta = out of; dunno = do not know; idk = i do not know
-    idc = i do not care; imma ima = i am going to; lemme = let me; gimme = give me
-    u ya yu = you; ur = your; r = are; b = be; n nd = and; 2 = to
-    coz cos cuz bc bcos bcoz = because; tho = though; thru = through; abt bout = about
-    wiv = with; wot wat = what; nothin nuffin nuthin = nothing; ppl = people; pls plz = please
-    tmrw tmr tomoz 2moro 2morrow = tomorrow; 2nite tonite 2night = tonight; nite = night
-    2day = today; rn = right now; b4 = before; no1 noone = no one; every1 = everyone
-    some1 = someone; any1 = anyone; alot = a lot; anymore = any more; wud wld = would
-    cud cld = could; shud shld = should; hav av = have; goin = going; doin = doing
-    feelin = feeling; thinkin = thinking; livin = living; tryin = trying; wantin = wanting
-    endin = ending; hurtin = hurting; cuttin = cutting; killin = killing; takin = taking
-    savin = saving; dyin dieing = dying; kms = kill myself; kys = kill yourself
-    unalive kil = kill; unalived = killed; unaliving kiling = killing
-    sewerslide sucide suicde suiside suicid sucicide suecide suiscide suacide sueside = suicide
-    sucidal suicdal suisidal suicidle suicidel sucicidal suecidal suacidal = suicidal
-    od overdoze = overdose; ods = overdoses; oded = overdosed; oding = overdosing
-    tabs tablits = tablets; pils = pills
-    paracetemol paracetomol paracitamol paracetmol paracetamal = paracetamol
-    myslef myslf mysef meself mysefl mysself = myself
-    dissappear dissapear disapear = disappear; lifes = life is; wnt wnat = want; ded = dead
-    selfharm sh = self harm; selfharming = self harming; selfharmed = self harmed
-    isio isie eisie eisio ishe isho moyn = eisiau; dwi = dw i; dwisio = dw i eisiau
-    """
-)
-
-
-def normalise(text: str, keep_doubles: Collection[str] = DOUBLE_LETTER_WORDS) -> str:
-    """Return the text as plain lower-case words with contractions and misspellings resolved."""
-    text = _plain_letters(text)
-    for pattern, replacement in _BEFORE_PUNCTUATION:
-        text = pattern.sub(replacement, text)
-    text = _SUFFIX.sub(lambda found: " " + _SUFFIXES[found.group(1)], text)
-    text = _INNER_APOSTROPHE.sub("", text)
-    words = (_canonical(word, keep_doubles) for word in _NOT_WORD.split(text) if word)
-    return _SELF.sub(lambda found: _SELF_WORDS[found.group(1)], " ".join(words))
-
-
-def _plain_letters(text: str) -> str:
-    """Unify quotes, drop invisible characters and accents, and fold case."""
-    text = text.translate(_QUOTES)
-    if text.isascii():
-        return _CONTROL.sub(" ", text).casefold()
-    # Fold case before taking accents off: casefold() can itself add one ("İ" → "i̇").
-    text = unicodedata.normalize("NFKC", text).casefold()
-    kept = []
-    for char in unicodedata.normalize("NFD", text):
-        kind = unicodedata.category(char)
-        if kind == "Cc":
-            kept.append(" ")
-        elif kind not in ("Cf", "Mn"):  # zero-width and direction marks; accents
-            kept.append(char)
-    return unicodedata.normalize("NFC", "".join(kept))
-
-
-def _canonical(word: str, keep_doubles: Collection[str]) -> str:
-    """Return one word with stretched letters undone and its usual spelling put in."""
-    if _STRETCHED.search(word):
-        double = _STRETCHED.sub(r"\1\1", word)
-        keep = double in keep_doubles or double in _WORDS
-        word = double if keep else _STRETCHED.sub(r"\1", word)
-    return _WORDS.get(word, word)
 
 
 @dataclass(frozen=True)
@@ -345,7 +194,7 @@ class _Compiler:
 
     @classmethod
     def of(cls, spec: _File) -> _Compiler:
-        keep = DOUBLE_LETTER_WORDS | _doubles_in(spec)
+        keep = WordTables.shipped().double_letter_words | _doubles_in(spec)
         groups = {name: tuple(words) for name, words in spec.word_groups.items()}
         normal = sorted({normalise(word, keep) for word in spec.filler_words} - {""})
         choices = "|".join(re.escape(word) for word in normal)
