@@ -19,8 +19,9 @@ from bot.exports.export import FORMATS, Format, export
 from bot.exports.scope import ScopeError, chosen_scope
 from bot.reports import report_cli
 from bot.rounds import rounds_cli
-from bot.safeguarding import screen_cli
+from bot.safeguarding import screen_cli, train_cli
 from bot.safeguarding.destination import UNSET, probe_alert_chat
+from bot.safeguarding.risk_model import RiskModel, RiskModelError
 from bot.safeguarding.screening import PhraseList, PhraseListError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.support import SupportError, load_support, review_warning
@@ -86,6 +87,7 @@ def parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
     )
     screen_cli.add_parser(sub)
+    train_cli.add_parser(sub)
     report_cli.add_parser(sub)
     rounds_cli.add_parser(sub)
     export = sub.add_parser(
@@ -136,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return rounds_cli.run(args, load_settings(args.env_file))
         if args.command == "screen":
             return screen_cli.run(args)
+        if args.command == "train-model":
+            return train_cli.run(args)
         if args.command == "purge":
             return asyncio.run(purge(load_settings(args.env_file), args.dry_run))
         if args.command == "audit":
@@ -303,7 +307,7 @@ def alert_chat_line(settings: Settings) -> str | None:
 
 
 def phrase_problems(settings: Settings) -> list[Problem]:
-    """Return problems in the risk phrase list, with a warning when it is due a review."""
+    """Return problems in the risk phrase list and model, with a warning when due a review."""
     try:
         if settings.heard_risk_phrases is None:
             phrases = PhraseList.shipped()
@@ -311,6 +315,10 @@ def phrase_problems(settings: Settings) -> list[Problem]:
             phrases = PhraseList.load(settings.heard_risk_phrases)
     except PhraseListError as error:
         return [_located_line(line) for line in error.problems]
+    try:
+        RiskModel.shipped()
+    except RiskModelError as error:
+        return [_located_line(str(error))]
     age = (datetime.now(settings.zone).date() - phrases.reviewed).days
     if age <= REVIEW_DAYS:
         return []

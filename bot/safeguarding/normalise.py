@@ -54,6 +54,7 @@ class WordTables:
     double_letter_words: frozenset[str]
     is_after: frozenset[str]
     self_pattern: re.Pattern[str]
+    no_forms: frozenset[str]
 
     @classmethod
     def shipped(cls) -> WordTables:
@@ -86,6 +87,7 @@ class WordTables:
             frozenset(spec.double_letter_words),
             frozenset(spec.is_after),
             self_pattern,
+            frozenset(spec.no_forms),
         )
 
 
@@ -103,6 +105,7 @@ class _File(BaseModel):
     double_letter_words: list[Word]
     is_after: list[Word]
     self_words: list[Word]
+    no_forms: list[Word]
 
 
 @cache

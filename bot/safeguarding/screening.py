@@ -1,369 +1,115 @@
-"""Screen free text for signs of risk against a phrase list a safeguarding lead can edit.
+"""Screen what people write for signs of risk: the phrase list, the risk model and context cues.
 
-Text and phrases are both normalised (bot/safeguarding/normalise.py) to single-spaced words;
-then each entry of the list is tried in order. Entries are word patterns, and a negation never
-suppresses them: "I don't want to die" is matched. Only idioms the lead lists as exclusions are
-blanked out before matching.
+A text is split into sentences and each is read three ways: the phrase list a safeguarding lead
+edits (phrases.yaml), the risk model trained from labelled lines (risk_model.py), and context
+cues (cues.py). The verdict (verdicts.py) is the most serious of its sentences':
+
+- a phrase of the list, or a model score at `flag_at` or above, flags the sentence;
+- a phrase the model scores below `phrase_flag_at` is only a concern;
+- with a context cue (past, negated, quoted, general), a flag stands only at `cue_flag_at` or
+  above, and is otherwise lowered to a concern — never to ok;
+- with no phrase, a score at `concern_at` or above is a concern.
+
+Short texts are also read whole, so a sentence is read with the ones around it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
-from functools import cache
-from importlib import resources
-from pathlib import Path
-from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
-
-from bot.safeguarding.normalise import WordTables, normalise
+from bot.safeguarding.cues import cues
+from bot.safeguarding.normalise import normalise
+from bot.safeguarding.phrase_list import (
+    Match,
+    PhraseList,
+    PhraseListError,
+    Thresholds,
+    first_match,
+    screen,
+)
+from bot.safeguarding.risk_model import RiskModel
 from bot.safeguarding.verdicts import OK, Screening, Verdict
-from conversations.plain_errors import plain
-from conversations.yaml_lines import YamlProblem, line_of, load_with_lines
+
+__all__ = [
+    "Match",
+    "PhraseList",
+    "PhraseListError",
+    "Screener",
+    "Screening",
+    "Thresholds",
+    "Verdict",
+    "screen",
+    "sentences",
+]
+
+# A text this long or shorter is read whole as well as sentence by sentence.
+WHOLE_UP_TO = 400
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*[\r\n]+\s*|(?<=[.!?])(?=[A-Z])|\s+-\s+|;\s*")
+_SEVERITY = {Verdict.OK: 0, Verdict.CONCERN: 1, Verdict.FLAG: 2}
+
+
+def sentences(text: str) -> list[str]:
+    """Split a text into its sentences (line breaks, full stops, question marks, semicolons)."""
+    return [part for part in (piece.strip() for piece in _SENTENCE_END.split(text)) if part]
 
 
 @dataclass(frozen=True)
-class Match:
-    """A phrase of the list found in a text: its name, theme and the words that matched."""
-
-    phrase: str
-    matched: str
-    theme: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One entry of the list, compiled."""
-
-    name: str
-    theme: str
-    language: str
-    example: str
-    pattern: re.Pattern[str]
-
-
-@dataclass(frozen=True)
-class Exclusion:
-    """An everyday idiom blanked out before matching, with why it is safe to ignore."""
-
-    idiom: str
-    why: str
-    example: str
-    pattern: re.Pattern[str]
-
-
-class PhraseListError(ValueError):
-    """A phrase file that cannot be used, with every problem, each naming file and entry."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
-
-
-@dataclass(frozen=True)
-class PhraseList:
-    """The compiled phrase list: entries in the order they are tried, and exclusions."""
-
-    source: str
-    reviewed: date
-    reviewed_by: str
-    rules: tuple[Rule, ...]
-    exclusions: tuple[Exclusion, ...]
-    keep_doubles: frozenset[str]
-
-    def __repr__(self) -> str:
-        return f"PhraseList({self.source!r}, {len(self.rules)} entries)"
-
-    @classmethod
-    def load(cls, path: str | Path) -> PhraseList:
-        """Read and compile a phrase file."""
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise PhraseListError([f"{path}: cannot read the phrase file: {error}"]) from None
-        return cls.parse(text, str(path))
-
-    @classmethod
-    def parse(cls, text: str, source: str = "<phrases>") -> PhraseList:
-        """Compile the text of a phrase file; `source` names it in errors."""
-        return _compile(text, source)
-
-    @classmethod
-    def shipped(cls) -> PhraseList:
-        """Return the phrase list installed with Heard (read once)."""
-        return _shipped()
-
-    def without_exclusions(self) -> PhraseList:
-        """Return the same list with no exclusions, to see what they hide."""
-        return dataclasses.replace(self, exclusions=())
-
-    def blank_exclusions(self, normal: str) -> str:
-        """Replace every listed idiom in normalised text with a placeholder."""
-        for exclusion in self.exclusions:
-            normal = exclusion.pattern.sub("_", normal)
-        return normal
-
-
-def screen(text: str, phrases: PhraseList) -> Match | None:
-    """Return the first entry of the list found in the text, or None."""
-    normal = phrases.blank_exclusions(normalise(text, phrases.keep_doubles))
-    for rule in phrases.rules:
-        found = rule.pattern.search(normal)
-        if found:
-            return Match(rule.name, found.group(0), rule.theme)
-    return None
-
-
-@cache
-def _shipped() -> PhraseList:
-    return PhraseList.load(Path(str(resources.files("bot.safeguarding") / "phrases.yaml")))
-
-
-# The file format. Every model forbids unknown keys, so a misspelt key is reported.
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Entry(_Strict):
-    phrase: str | None = None
-    regex: str | None = None
-    name: str | None = None
-    example: str | None = None
-    note: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_text(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"phrase": value}
-        if not isinstance(value, dict):
-            raise ValueError("should be a phrase, or a 'phrase:' or 'regex:' entry")
-        return value
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> _Entry:
-        if (self.phrase is None) == (self.regex is None):
-            raise ValueError("give either 'phrase' or 'regex' (exactly one)")
-        if self.regex is not None and not (self.name and self.example):
-            raise ValueError("a 'regex' entry needs a 'name' and an 'example' it flags")
-        return self
-
-
-class _Theme(_Strict):
-    theme: str
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
-    phrases: list[_Entry]
-
-
-class _ExclusionEntry(_Strict):
-    idiom: str
-    why: str
-    example: str
-
-
-GroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*$")]
-
-
-class _File(_Strict):
-    reviewed: date
-    reviewed_by: str
-    filler_words: list[str]
-    word_groups: dict[GroupName, list[str]] = {}
-    themes: list[_Theme]
-    exclusions: list[_ExclusionEntry] = []
-
-
-# Between two words of a phrase, "..." allows up to this many words of any kind.
-GAP_WORDS = 3
-# Between any two words of a phrase, up to this many filler words ("just", "really").
-FILLER_WORDS = 2
-_GROUP = re.compile(r"^\{([a-z][a-z_]*)\}$")
-
-
-@dataclass(frozen=True)
-class _Compiler:
-    """Turns the phrase syntax into regexes over normalised words."""
-
-    fill: str
-    keep: frozenset[str]
-    groups: Mapping[str, tuple[str, ...]]
-
-    @classmethod
-    def of(cls, spec: _File) -> _Compiler:
-        keep = WordTables.shipped().double_letter_words | _doubles_in(spec)
-        groups = {name: tuple(words) for name, words in spec.word_groups.items()}
-        normal = sorted({normalise(word, keep) for word in spec.filler_words} - {""})
-        choices = "|".join(re.escape(word) for word in normal)
-        fill = f"(?: (?:{choices})){{0,{FILLER_WORDS}}} " if normal else " "
-        return cls(fill, keep, groups)
-
-    def pattern(self, phrase: str) -> str:
-        """Turn 'want/wish to ... die' into a regex over normalised words."""
-        pieces: list[str] = []
-        gap = False
-        for word in phrase.split():
-            if word == "...":
-                if not pieces or gap:
-                    raise ValueError("'...' must stand between two words")
-                gap = True
-                continue
-            if pieces:
-                pieces.append(rf"(?: \S+){{0,{GAP_WORDS}}} " if gap else self.fill)
-            pieces.append(self._choices(word))
-            gap = False
-        if gap or not pieces:
-            raise ValueError("a phrase needs words, and '...' only between two of them")
-        return r"(?<!\S)" + "".join(pieces) + r"(?!\S)"
-
-    def example(self, phrase: str) -> str:
-        """Return the plainest text a phrase matches: first choices, no gaps."""
-        return " ".join(
-            self._options(word)[0].removesuffix("*") for word in phrase.split() if word != "..."
-        )
-
-    def _options(self, word: str) -> list[str]:
-        """Return the choices for one word position, with {groups} expanded."""
-        options: list[str] = []
-        for option in word.split("/"):
-            group = _GROUP.match(option)
-            if group and group.group(1) not in self.groups:
-                raise ValueError(f"there is no word group called {option!r}")
-            options += self.groups[group.group(1)] if group else [option]
-        return options
-
-    def _choices(self, word: str) -> str:
-        """Turn 'end/ending/ended', 'overdos*' or '{medicines}' into a regex for one position."""
-        found: list[str] = []
-        for option in self._options(word):
-            stem = option.removesuffix("*")
-            if "*" in stem:
-                raise ValueError(f"'*' may only end a word, as in 'overdos*' (found {option!r})")
-            normal = normalise(stem, self.keep)
-            if not normal:
-                raise ValueError(f"{option!r} has no letters or digits")
-            escaped = " ".join(re.escape(part) for part in normal.split())
-            found.append(escaped + (r"\S*" if option.endswith("*") else ""))
-        return "(?:" + "|".join(dict.fromkeys(found)) + ")"
-
-
-def _compile(text: str, source: str) -> PhraseList:
-    """Parse, validate and compile a phrase file, collecting every problem."""
-    try:
-        data, lines = load_with_lines(text)
-    except YamlProblem as problem:
-        raise PhraseListError([f"{source}:{problem.line}: {problem.message}"]) from None
-    try:
-        spec = _File.model_validate(data)
-    except ValidationError as error:
-        raise PhraseListError(_validation_problems(error, data, lines, source)) from None
-    compiler = _Compiler.of(spec)
-    rules: list[Rule] = []
-    problems: list[str] = []
-    for t, theme in enumerate(spec.themes):
-        for e, entry in enumerate(theme.phrases):
-            try:
-                rules.append(_rule(entry, theme, compiler))
-            except ValueError as error:
-                where = _where(data, ("themes", t, "phrases", e), lines, source)
-                problems.append(f"{where}: {error}")
-    exclusions: list[Exclusion] = []
-    for x, item in enumerate(spec.exclusions):
-        try:
-            pattern = re.compile(compiler.pattern(item.idiom))
-        except ValueError as error:
-            problems.append(f"{_where(data, ('exclusions', x), lines, source)}: {error}")
-            continue
-        exclusions.append(Exclusion(item.idiom, item.why, item.example, pattern))
-    if problems:
-        raise PhraseListError(problems)
-    return PhraseList(
-        source, spec.reviewed, spec.reviewed_by, tuple(rules), tuple(exclusions), compiler.keep
-    )
-
-
-def _rule(entry: _Entry, theme: _Theme, compiler: _Compiler) -> Rule:
-    """Compile one entry; raise ValueError saying what is wrong with it."""
-    if entry.phrase is not None:
-        pattern = compiler.pattern(entry.phrase)
-        example = entry.example or compiler.example(entry.phrase)
-        name = entry.name or compiler.example(entry.phrase)
-    else:
-        pattern, example, name = entry.regex or "", entry.example or "", entry.name or ""
-    try:
-        compiled = re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"the regex does not compile: {error}") from None
-    if not compiled.search(normalise(example, compiler.keep)):
-        raise ValueError(f"it does not match its own example {example!r}")
-    return Rule(name, theme.theme, theme.language, example, compiled)
-
-
-def _doubles_in(spec: _File) -> frozenset[str]:
-    """Return the list's own words that are spelt with a double letter."""
-    texts = [entry.phrase or "" for theme in spec.themes for entry in theme.phrases]
-    texts += [item.idiom for item in spec.exclusions]
-    texts += [word for words in spec.word_groups.values() for word in words]
-    words = {word for text in texts for word in re.split(r"[\W_]+", text.casefold())}
-    return frozenset(word for word in words if re.search(r"([^\W\d_])\1", word))
-
-
-def _validation_problems(
-    error: ValidationError, data: Any, lines: Mapping[Any, int], source: str
-) -> list[str]:
-    """Say each pydantic error with the file, line and entry it is about."""
-    problems: list[str] = []
-    for item in error.errors(include_url=False):
-        loc = tuple(item["loc"])
-        field = f"'{loc[-1]}' " if loc and isinstance(loc[-1], str) else ""
-        problems.append(f"{_where(data, loc, lines, source)}: {field}{plain(item)}")
-    return problems
-
-
-def _where(data: Any, loc: tuple[str | int, ...], lines: Mapping[Any, int], source: str) -> str:
-    """Name the place in the file: path, line, and the theme and entry when there is one."""
-    place = f"{source}:{line_of(dict(lines), loc)}"
-    if len(loc) >= 2 and loc[0] == "themes" and isinstance(loc[1], int):
-        theme = _get(data, ("themes", loc[1], "theme"))
-        place += f": theme {theme!r}" if isinstance(theme, str) else f": theme {loc[1] + 1}"
-        if len(loc) >= 4 and loc[2] == "phrases" and isinstance(loc[3], int):
-            place += f", entry {loc[3] + 1} {_describe(_get(data, loc[:4]))}"
-    elif len(loc) >= 2 and loc[0] == "exclusions" and isinstance(loc[1], int):
-        place += f": exclusion {loc[1] + 1} {_describe(_get(data, loc[:2]))}"
-    return place
-
-
-def _describe(entry: Any) -> str:
-    """Say which entry this is, in the words its editor wrote."""
-    if isinstance(entry, dict):
-        for key in ("name", "phrase", "regex", "idiom"):
-            if isinstance(entry.get(key), str):
-                return repr(entry[key])
-    return repr(entry)
-
-
-def _get(data: Any, loc: tuple[str | int, ...]) -> Any:
-    """Return the value at a location in the parsed file, or None."""
-    for part in loc:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
+class _Reading:
+    screening: Screening
+    rank: tuple[int, float]
 
 
 class Screener:
     """Gives the verdict on a text: the phrase list, the risk model and context cues together."""
 
-    def __init__(self, phrases: PhraseList) -> None:
+    def __init__(self, phrases: PhraseList, model: RiskModel | None = None) -> None:
         self.phrases = phrases
+        self.model = model if model is not None else RiskModel.shipped()
+
+    @classmethod
+    def shipped(cls) -> Screener:
+        """Return a screener with the phrase list and model installed with Heard."""
+        return cls(PhraseList.shipped(), RiskModel.shipped())
 
     def screen(self, text: str) -> Screening:
         """Return the verdict on a text: flag, concern or ok, and why."""
-        found = screen(text, self.phrases)
-        if found is None:
-            return OK
-        return Screening(Verdict.FLAG, found.phrase, found.theme, sentence=text)
+        units = sentences(text)
+        if len(units) > 1 and len(text) <= WHOLE_UP_TO:
+            units.append(text)
+        best: _Reading | None = None
+        for unit in units:
+            reading = self._read(unit)
+            if best is None or reading.rank > best.rank:
+                best = reading
+        return best.screening if best is not None else OK
+
+    def _read(self, sentence: str) -> _Reading:
+        """Give one sentence its verdict."""
+        normal = normalise(sentence, self.phrases.keep_doubles)
+        if not normal:
+            return _Reading(OK, (0, 0.0))
+        found = first_match(normal, self.phrases)
+        score = self.model.score(normal)
+        context = cues(normal, sentence)
+        verdict = decide(found is not None, score, bool(context), self.phrases.thresholds)
+        screening = Screening(
+            verdict,
+            found.phrase if found else None,
+            found.theme if found else None,
+            score,
+            context,
+            sentence,
+        )
+        return _Reading(screening, (_SEVERITY[verdict], score))
+
+
+def decide(phrase: bool, score: float, cued: bool, limits: Thresholds) -> Verdict:
+    """Combine a phrase match, the model's score and context cues into one sentence's verdict."""
+    if not phrase and score < limits.flag_at:
+        return Verdict.CONCERN if score >= limits.concern_at else Verdict.OK
+    if cued:
+        return Verdict.FLAG if score >= limits.cue_flag_at else Verdict.CONCERN
+    if not phrase or score >= limits.phrase_flag_at:
+        return Verdict.FLAG
+    return Verdict.CONCERN

@@ -1,330 +1,151 @@
-"""Risk screening: normalisation, phrase syntax, the shipped list and its labelled test sets."""
-
-import re
-import time
-from pathlib import Path
+"""Screening: three verdicts from the phrase list, the risk model and context cues."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.safeguarding.normalise import normalise
-from bot.safeguarding.screening import PhraseList, PhraseListError, screen
+from bot.safeguarding.phrase_list import Thresholds
+from bot.safeguarding.risk_model import RiskModel
+from bot.safeguarding.screening import PhraseList, Screener, decide, sentences
+from bot.safeguarding.verdicts import Verdict
 
-DATA = Path(__file__).parents[2] / "data" / "screening"
-RECALL_AT_LEAST = 0.95
-FALSE_FLAGS_AT_MOST = 0.10
+FLAG, CONCERN, OK = Verdict.FLAG, Verdict.CONCERN, Verdict.OK
+LIMITS = Thresholds(flag_at=0.7, concern_at=0.45, phrase_flag_at=0.3, cue_flag_at=0.9)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "score", "cued", "verdict"),
+    [
+        (False, 0.10, False, OK),
+        (False, 0.45, False, CONCERN),  # concern_at
+        (False, 0.69, False, CONCERN),
+        (False, 0.70, False, FLAG),  # flag_at
+        (True, 0.05, False, CONCERN),  # a phrase the model does not back: a concern
+        (True, 0.30, False, FLAG),  # phrase_flag_at
+        (True, 0.05, True, CONCERN),  # a cue lowers a flag, never to ok
+        (True, 0.89, True, CONCERN),
+        (True, 0.90, True, FLAG),  # cue_flag_at: too sure to lower
+        (False, 0.80, True, CONCERN),
+        (False, 0.20, True, OK),  # a cue alone is nothing
+    ],
+)
+def test_decide(phrase, score, cued, verdict):
+    assert decide(phrase, score, cued, LIMITS) is verdict
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.booleans(), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1))
+def test_a_cue_never_makes_a_phrase_ok(score, flag_at, concern_at, phrase_at, cue_at):
+    limits = Thresholds(flag_at, min(concern_at, flag_at), phrase_at, cue_at)
+    assert decide(True, score, True, limits) is not OK
+    assert decide(True, score, False, limits) is not OK
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One. Two! Three? Four", ["One.", "Two!", "Three?", "Four"]),
+        ("line one\nline two\r\n\nline three", ["line one", "line two", "line three"]),
+        ("first; second - third", ["first", "second", "third"]),
+        ("no stop at all just words", ["no stop at all just words"]),
+        ("Dr. Patel was kind", ["Dr.", "Patel was kind"]),
+        ("", []),
+    ],
+)
+def test_sentences(text, expected):
+    assert sentences(text) == expected
+
+
+# A model that knows a few words, so verdicts here do not hang on the shipped model's weights.
+TINY = RiskModel.from_dict(
+    {
+        "format": 1,
+        "trained_on": {},
+        "intercept": -2.5,
+        "features": {"w:die": [1.0, 4.0], "w:gone": [1.0, 2.5], "w:ward": [1.0, -3.0]},
+    }
+)
 
 
 @pytest.fixture(scope="module")
-def phrases():
-    return PhraseList.shipped()
+def tiny():
+    return Screener(PhraseList.shipped(), TINY)
 
 
-def labelled(name):
-    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
-    return [line for line in lines if not line.startswith("#")]
-
-
-def phrase_of(text, words):
-    """Return the name of the entry that flags the text, or None."""
-    found = screen(text, words)
-    return found.phrase if found else None
-
-
-def small_list(phrases, exclusions="", groups=""):
-    """Return a phrase list of one theme made from the given YAML list items."""
-    text = f"""
-reviewed: 2026-01-01
-reviewed_by: test
-filler_words: [just, really]
-word_groups: {{pills: [tablets, sleeping pills]{groups}}}
-themes:
-  - theme: Test
-    language: en
-    phrases:
-{phrases}
-exclusions:
-{exclusions or "  []"}
-"""
-    return PhraseList.parse(text, "test.yaml")
-
-
-# screen: behaviour ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I don't want to die",
-        "I'm not going to kill myself",
-        "I would never hurt myself",
-        "I'm not suicidal",
-        "I won't overdose again",
-        "i dont wanna be here anymore",
-    ],
-)
-def test_screen_negation_still_flags(phrases, text):
-    assert screen(text, phrases) is not None
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I want to just die",
-        "i want to really really die",
-        "everyone would be better off without me around",
-        "they'd be better off if I was gone",
-        "i wanna diiiie",
-        "WANT TO DIE!!!",
-        "I'm gonna od tonight",
-    ],
-)
-def test_screen_catches_variants(phrases, text):
-    assert screen(text, phrases) is not None
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "The crisis team took ages to call back",
-        "I'd kill for an evening appointment",
-        "The wait was killing me",
-        "I'm dying to tell you about the group",
-        "The cake at the drop-in is to die for",
-        "My tablets make me tired",
-        "Staff need training in suicide prevention",
-        "",
-    ],
-)
-def test_screen_leaves_ordinary_answers_alone(phrases, text):
-    assert screen(text, phrases) is None
-
-
-def test_screen_match_names_entry_theme_and_normalised_words(phrases):
-    found = screen("Honestly?? I just WANT to DIIIE.", phrases)
-    assert found is not None
-    assert found.phrase == "want to die"
-    assert found.matched == "want to die"
-    assert found.theme == "Suicidal thoughts"
-
-
-def test_screen_welsh(phrases):
-    found = screen("Dw i'n teimlo fel lladd fy hun", phrases)
-    assert found is not None
-    assert found.phrase == "lladd fy hun"
-
-
-def test_screen_regex_entry(phrases):
-    found = screen("I'm going to jump", phrases)
-    assert found is not None
-    assert found.phrase == "going to jump"
-    assert screen("I'm going to jump at the chance of a new group", phrases) is None
-
-
-def test_screen_exclusion_blanks_only_the_idiom(phrases):
-    assert screen("I was killing myself laughing at the quiz", phrases) is None
-    found = screen("I was killing myself laughing, but honestly I want to die", phrases)
-    assert found is not None
+def test_one_risky_sentence_in_a_long_answer_is_found(tiny):
+    ordinary = "The ward was noisy and the food was cold, but the nurses did their best. "
+    text = ordinary * 6 + "I just want to die. " + ordinary * 6
+    found = tiny.screen(text)
+    assert found.verdict is FLAG
+    assert found.sentence == "I just want to die."
     assert found.phrase == "want to die"
 
 
-def test_screen_every_exclusion_is_needed_and_works(phrases):
-    bare = phrases.without_exclusions()
-    for exclusion in phrases.exclusions:
-        assert screen(exclusion.example, phrases) is None, exclusion.idiom
-        assert screen(exclusion.example, bare) is not None, f"{exclusion.idiom} is not needed"
-        assert exclusion.why.strip(), exclusion.idiom
+def test_the_most_serious_sentence_decides(tiny):
+    found = tiny.screen("The bus was late. I want to be gone. Lovely staff.")
+    assert found.verdict is CONCERN  # "gone" scores 0.50: a concern
+    assert found.sentence == "I want to be gone."
+    assert found.phrase is None
+    assert found.label == f"risk model {found.score:.2f}"
 
 
-# The phrase syntax ----------------------------------------------------------------------------
+def test_a_cue_lowers_a_flag_to_a_concern(tiny):
+    found = tiny.screen("Years ago I wanted to die, but I am fine now")
+    assert found.verdict is CONCERN
+    assert "past" in found.cues
+    assert found.phrase == "want to die"
 
 
-def test_phrase_choices_gaps_prefixes_and_fillers():
-    words = small_list(
-        "      - want/wish to die\n      - better off ... without me\n      - overdos*\n"
-    )
-    assert phrase_of("I wish to die", words) == "want to die"
-    assert screen("I want to just die", words) is not None  # a filler word
-    assert screen("I want to go and die", words) is None  # not fillers in this list
-    assert screen("better off all round without me", words) is not None  # a gap
-    assert screen("better off one two three four without me", words) is None  # gap too long
-    assert phrase_of("I overdosed", words) == "overdos"
-    assert screen("I've been wanting to diet", words) is None  # whole words only
+def test_a_short_answer_is_also_read_whole(tiny):
+    # No sentence alone holds a phrase; the answer read whole does.
+    text = "They would all be better off. Without me."
+    assert all(tiny.screen(part).verdict is OK for part in sentences(text))
+    assert tiny.screen(text).phrase == "better off without me"
 
 
-def test_phrase_word_groups_may_hold_several_words():
-    words = small_list('      - "took all my {pills}"\n')
-    found = screen("I took all my sleeping pills", words)
-    assert found is not None
-    assert found.matched == "took all my sleeping pills"
-    assert screen("I took all my tablets", words) is not None
-    assert screen("I took all my sleeping bags", words) is None
+def test_empty_and_punctuation_only_text_is_ok(tiny):
+    assert tiny.screen("").verdict is OK
+    assert tiny.screen("?!... ---").verdict is OK
 
 
-def test_phrase_is_normalised_like_the_text():
-    words = small_list("      - can't go on\n      - wanna die\n")
-    assert screen("I cannot go on", words) is not None
-    assert screen("i want to die", words) is not None
+# The shipped screener, on statements no threshold should ever get wrong -----------------------
 
 
-def test_phrase_exclusion_in_a_small_list():
-    words = small_list(
-        "      - kill myself\n",
-        "  - idiom: killing myself laughing\n    why: idiom\n    example: killing myself laughing",
-    )
-    assert screen("I was killing myself laughing", words) is None
-    assert screen("I want to kill myself", words) is not None
-
-
-# The shipped list -----------------------------------------------------------------------------
-
-
-def test_shipped_list_loads_with_review_details(phrases):
-    assert phrases.reviewed.year >= 2026
-    assert phrases.reviewed_by.strip()
-    assert {rule.language for rule in phrases.rules} == {"en", "cy"}
-    themes = {rule.theme for rule in phrases.rules}
-    assert {"Suicidal thoughts", "Self-harm", "Harm from others"} <= themes
-
-
-def test_shipped_list_every_entry_compiles_and_flags_its_example(phrases):
-    for rule in phrases.rules:
-        assert isinstance(rule.pattern, re.Pattern)
-        assert rule.pattern.search(normalise(rule.example, phrases.keep_doubles)), rule.name
-        assert screen(rule.example, phrases) is not None, rule.name
-
-
-def test_shipped_list_every_entry_flags_when_negated(phrases):
-    for rule in phrases.rules:
-        for negated in (f"I don't {rule.example}", f"not {rule.example}", f"never {rule.example}"):
-            assert screen(negated, phrases) is not None, negated
-
-
-def test_shipped_list_shipped_is_read_once():
-    assert PhraseList.shipped() is PhraseList.shipped()
-
-
-# Malformed phrase files -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shipped():
+    return Screener.shipped()
 
 
 @pytest.mark.parametrize(
-    ("entry", "message"),
+    "text",
     [
-        ("      - regex: 'want (to'\n        name: broken\n        example: want to", "compile"),
-        ("      - phraze: want to die", "'phraze' is not a known setting"),
-        ("      - want to d*e", "'*' may only end a word"),
-        ("      - ... want to die", "'...' must stand between two words"),
-        ("      - want to ...", "only between two of them"),
-        ('      - "{meds} ... ready"', "no word group called '{meds}'"),
-        ("      - regex: 'want'", "needs a 'name' and an 'example'"),
-        ("      - phrase: want to die\n        example: hello", "does not match its own example"),
-        ("      - phrase: want to die\n        regex: want", "exactly one"),
-        ("      - 42", "should be a phrase"),
-        ("      - want to !!!", "has no letters or digits"),
+        "I want to kill myself tonight",
+        "I'm going to end my life",
+        "I've been cutting again every night",
+        "He keeps saying he wants to kill himself and I'm scared",  # a carer
+        "i wanna die",
     ],
 )
-def test_malformed_entry_is_named_with_file_line_and_theme(entry, message):
-    with pytest.raises(PhraseListError) as caught:
-        small_list(f"      - fine phrase\n{entry}\n")
-    [problem] = caught.value.problems
-    assert problem.startswith("test.yaml:11: theme 'Test', entry 2 ")
-    assert message in problem
+def test_shipped_flags_plain_risk(shipped, text):
+    assert shipped.screen(text).verdict is FLAG, shipped.screen(text)
 
 
-def test_malformed_file_reports_every_problem_at_once():
-    with pytest.raises(PhraseListError) as caught:
-        small_list("      - want to (die\n      - ok phrase\n      - d*e\n      - ...\n")
-    lines = [problem.split(":")[1] for problem in caught.value.problems]
-    assert len(caught.value.problems) == 2
-    assert lines == ["12", "13"]
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The receptionist was lovely",
+        "Tuesdays are best for me",
+        "I'd like more groups in the evening",
+        "yes",
+    ],
+)
+def test_shipped_leaves_plain_answers_alone(shipped, text):
+    assert shipped.screen(text).verdict is OK, shipped.screen(text)
 
 
-def test_malformed_file_missing_fields_and_bad_yaml():
-    with pytest.raises(PhraseListError, match=r"^x\.yaml:1: 'reviewed' is missing"):
-        PhraseList.parse("reviewed_by: a\nfiller_words: []\nthemes: []\n", "x.yaml")
-    with pytest.raises(PhraseListError, match=r"^x\.yaml:\d: not valid YAML"):
-        PhraseList.parse("themes:\n  - [unclosed\n", "x.yaml")
-    with pytest.raises(PhraseListError, match=r"^x\.yaml:2: the key 'themes' appears twice"):
-        PhraseList.parse("themes: []\nthemes: []\n", "x.yaml")
-    with pytest.raises(PhraseListError, match=r"x\.yaml:\d+: exclusion 1 'kill \*x'"):
-        PhraseList.parse(
-            "reviewed: 2026-01-01\nreviewed_by: a\nfiller_words: []\nthemes: []\n"
-            "exclusions:\n  - idiom: kill *x\n    why: w\n    example: e\n",
-            "x.yaml",
-        )
-
-
-def test_load_names_the_file(tmp_path):
-    broken = tmp_path / "mine.yaml"
-    broken.write_text((Path(PhraseList.shipped().source)).read_text().replace("- noose", "- n*se"))
-    with pytest.raises(PhraseListError) as caught:
-        PhraseList.load(broken)
-    [problem] = caught.value.problems
-    assert problem.startswith(f"{broken}:")
-    assert "theme 'Self-harm'" in problem
-    assert "'n*se'" in problem
-    with pytest.raises(PhraseListError, match="cannot read the phrase file"):
-        PhraseList.load(tmp_path / "missing.yaml")
-
-
-# The labelled test sets -----------------------------------------------------------------------
-
-
-def test_labelled_sets_are_big_enough_and_tidy():
-    for name, least in (("risk.txt", 110), ("ordinary.txt", 210)):
-        text = (DATA / name).read_text(encoding="utf-8")
-        assert text.startswith("# Synthetic test data"), name
-        lines = labelled(name)
-        assert len(lines) >= least, name
-        assert all(line.strip() for line in lines), f"{name} has a blank line"
-    assert not set(labelled("risk.txt")) & set(labelled("ordinary.txt"))
-
-
-def test_recall_on_risk_set(phrases):
-    risk = labelled("risk.txt")
-    missed = [line for line in risk if screen(line, phrases) is None]
-    recall = 1 - len(missed) / len(risk)
-    assert recall >= RECALL_AT_LEAST, (
-        f"recall {recall:.3f} ({len(risk) - len(missed)}/{len(risk)}) is below "
-        f"{RECALL_AT_LEAST}; missed: {missed}"
-    )
-    print(f"recall {recall:.3f} ({len(risk) - len(missed)}/{len(risk)})")
-
-
-def test_false_flags_on_ordinary_set(phrases):
-    ordinary = labelled("ordinary.txt")
-    flagged = [(line, m.phrase) for line in ordinary if (m := screen(line, phrases))]
-    rate = len(flagged) / len(ordinary)
-    assert rate <= FALSE_FLAGS_AT_MOST, (
-        f"false-flag rate {rate:.3f} ({len(flagged)}/{len(ordinary)}) is above "
-        f"{FALSE_FLAGS_AT_MOST}; flagged: {flagged}"
-    )
-    print(f"false-flag rate {rate:.3f} ({len(flagged)}/{len(ordinary)})")
-
-
-def test_exclusions_hide_nothing_in_the_risk_set(phrases):
-    bare = phrases.without_exclusions()
-    for line in labelled("risk.txt"):
-        assert (screen(line, phrases) is None) == (screen(line, bare) is None), line
-
-
-def test_screen_is_fast_on_typical_answers(phrases):
-    lines = labelled("risk.txt") + labelled("ordinary.txt")
-    for line in lines[:20]:
-        screen(line, phrases)
-    started = time.perf_counter()
-    for line in lines:
-        screen(line, phrases)
-    per_line = (time.perf_counter() - started) / len(lines)
-    assert per_line < 0.001, f"{per_line * 1000:.2f} ms per answer"
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.text(max_size=4096))
-def test_screen_never_raises_and_stays_quick(text):
-    phrases = PhraseList.shipped()
-    started = time.perf_counter()
-    found = screen(text, phrases)
-    assert time.perf_counter() - started < 0.5
-    assert found is None or (found.phrase and found.matched)
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=2000))
+def test_screen_never_raises(text):
+    found = Screener.shipped().screen(text)
+    assert found.verdict in (FLAG, CONCERN, OK)
+    assert 0.0 <= found.score <= 1.0

@@ -1,0 +1,160 @@
+"""The risk model: a small text classifier trained locally, scored one sentence at a time.
+
+The model is logistic regression over word 1–3-grams and character 2–5-grams of normalised text,
+weighted tf-idf (sublinear tf, l2 norm), as scikit-learn's TfidfVectorizer builds them.
+`bot/safeguarding/model_training.py` trains it from the labelled lines in
+`bot/safeguarding/training/` and writes `risk_model.json`; scoring needs only this module, so the
+running bot does not load scikit-learn. `features` is shared by training and scoring, so both
+always see the same features.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+WORD_GRAMS = (1, 3)
+CHAR_GRAMS = (2, 5)
+
+
+def features(normal: str) -> dict[str, int]:
+    """Count the word and character n-grams of normalised text ("w:" and "c:" prefixed)."""
+    counts: dict[str, int] = {}
+    words = normal.split()
+    low, high = WORD_GRAMS
+    for size in range(low, high + 1):
+        for start in range(len(words) - size + 1):
+            key = "w:" + " ".join(words[start : start + size])
+            counts[key] = counts.get(key, 0) + 1
+    padded = f" {normal} "
+    low, high = CHAR_GRAMS
+    for size in range(low, high + 1):
+        for start in range(len(padded) - size + 1):
+            key = "c:" + padded[start : start + size]
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+class RiskModelError(ValueError):
+    """A model file that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One feature's share of a score, for `heard screen --explain`."""
+
+    feature: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class RiskModel:
+    """Trained weights: for each feature its idf and its weight times idf; and the intercept."""
+
+    idf: Mapping[str, float]
+    weighted: Mapping[str, float]
+    intercept: float
+    trained_on: Mapping[str, str]  # training file name: its sha256
+
+    @classmethod
+    def shipped(cls) -> RiskModel:
+        """Return the model installed with Heard (read once)."""
+        return _shipped()
+
+    @classmethod
+    def load(cls, path: str | Path) -> RiskModel:
+        """Read a model file written by `heard train-model`."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RiskModelError(f"{path}: cannot read the risk model: {error}") from None
+        return cls.from_dict(data, str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<model>") -> RiskModel:
+        """Build a model from its JSON form."""
+        try:
+            if data["format"] != FORMAT:
+                raise RiskModelError(f"{source}: model format {data['format']}, not {FORMAT}")
+            table = data["features"]
+            idf = {feature: float(pair[0]) for feature, pair in table.items()}
+            weighted = {feature: float(pair[1]) for feature, pair in table.items()}
+            trained_on = {str(name): str(digest) for name, digest in data["trained_on"].items()}
+            return cls(idf, weighted, float(data["intercept"]), trained_on)
+        except (KeyError, TypeError, IndexError, ValueError, AttributeError) as error:
+            if isinstance(error, RiskModelError):
+                raise
+            raise RiskModelError(f"{source}: not a risk model file ({error!r})") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form, features sorted, so the same training writes the same file."""
+        table = {f: [self.idf[f], self.weighted[f]] for f in sorted(self.idf)}
+        return {
+            "format": FORMAT,
+            "trained_on": dict(sorted(self.trained_on.items())),
+            "intercept": self.intercept,
+            "features": table,
+        }
+
+    def score(self, normal: str) -> float:
+        """Return the probability the model gives that normalised text shows risk (0 to 1)."""
+        total, norm = self._sums(features(normal))
+        logit = self.intercept + (total / math.sqrt(norm) if norm else 0.0)
+        return _sigmoid(logit)
+
+    def contributions(self, normal: str, top: int = 5) -> list[Contribution]:
+        """Return the features that pushed the score up most, for explaining a verdict."""
+        counts = features(normal)
+        _, norm = self._sums(counts)
+        if not norm:
+            return []
+        scale = 1 / math.sqrt(norm)
+        shares = [
+            Contribution(feature, _tf(count) * self.weighted[feature] * scale)
+            for feature, count in counts.items()
+            if feature in self.weighted
+        ]
+        shares.sort(key=lambda share: -share.weight)
+        return [share for share in shares[:top] if share.weight > 0]
+
+    def _sums(self, counts: Mapping[str, int]) -> tuple[float, float]:
+        """Return the dot product with the weights and the squared norm of the tf-idf vector."""
+        total = norm = 0.0
+        idf, weighted = self.idf, self.weighted
+        for feature, count in counts.items():
+            weight = idf.get(feature)
+            if weight is None:
+                continue
+            tf = _tf(count)
+            total += tf * weighted[feature]
+            norm += (tf * weight) ** 2
+        return total, norm
+
+
+def _tf(count: int) -> float:
+    """Sublinear term frequency, as TfidfVectorizer(sublinear_tf=True) computes it."""
+    return 1.0 + math.log(count)
+
+
+def _sigmoid(value: float) -> float:
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exp = math.exp(value)
+    return exp / (1.0 + exp)
+
+
+def shipped_path() -> Path:
+    """Where the installed model file is."""
+    return Path(str(resources.files("bot.safeguarding") / "risk_model.json"))
+
+
+@cache
+def _shipped() -> RiskModel:
+    return RiskModel.load(shipped_path())
