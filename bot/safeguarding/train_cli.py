@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         print("heard: the training lines need both risk and ordinary lines", file=sys.stderr)
         return 2
     output: Path = args.output or shipped_path()
-    if args.phrases is None:
+    if args.output is None and args.phrases is None:
+        # The shipped model and the shipped list's word forms are rebuilt together.
         write_table(phrases.words, table_path())
     model = train(lines, digests)
     text = json.dumps(model.to_dict(), separators=(",", ":"))
