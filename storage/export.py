@@ -93,9 +93,11 @@ DAY_SQL = "julianday(a.answered_at) - 2415018.5"
 # An answer (a), or NULL while it is held for safeguarding review. SQLite lists the open flags
 # once per query and looks each answer up in that list. Kept as a CASE condition: as a value,
 # `IN` must tell false from NULL, and would scan the whole list on every answer not in it.
+# Only a flag-priority flag holds its answer; a concern's answer is exported as it is.
 ANSWER_OR_HELD_SQL = (
     "CASE WHEN (a.run_id, a.step_id) IN (SELECT f.run_id, f.step_id FROM flags f "
-    "WHERE f.reviewed_at IS NULL AND f.run_id IS NOT NULL AND f.step_id IS NOT NULL) "
+    "WHERE f.reviewed_at IS NULL AND f.priority = 'flag' "
+    "AND f.run_id IS NOT NULL AND f.step_id IS NOT NULL) "
     "THEN NULL ELSE a.value END"
 )
 

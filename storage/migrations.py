@@ -288,6 +288,16 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE participants ADD COLUMN replying_until TEXT",
         ),
     ),
+    (
+        "0008_concern_priority",
+        (
+            # How soon a person must hear of a flag: 'flag' (the check-in, an alert now, its
+            # answer withheld until reviewed) or 'concern' (a gentle note; reviewed later, never
+            # alerted, its answer not withheld). Every flag stored before this is a 'flag'.
+            "ALTER TABLE flags ADD COLUMN priority TEXT NOT NULL DEFAULT 'flag' "
+            "CHECK (priority IN ('flag', 'concern'))",
+        ),
+    ),
 ]
 
 

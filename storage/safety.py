@@ -13,6 +13,9 @@ from typing import Literal, Protocol
 FlagSource = Literal[
     "answer", "message", "caption", "edit", "reply", "before_question", "help_button"
 ]
+# How soon a person must hear of a flag: 'flag' (the check-in, an alert now, its answer withheld
+# until reviewed) or 'concern' (a gentle note; reviewed later, never alerted or withheld).
+FlagPriority = Literal["flag", "concern"]
 KeptWhy = Literal["before_question", "flood"]
 PostKind = Literal["alert", "reminder", "urgent", "reply", "stored"]
 
@@ -39,6 +42,7 @@ class Flag:
     alert_stale: bool = False
     note: str | None = None
     reviewed_by: int | None = None
+    priority: FlagPriority = "flag"
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class NewFlag:
     # Told of from memory before the database took it (storage was failing).
     alerted_at: datetime | None = None
     urgent: bool = False
+    priority: FlagPriority = "flag"
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,7 @@ class SafetyStore(Protocol):
         source: FlagSource = "answer",
         alerted_at: datetime | None = None,
         urgent: bool = False,
+        priority: FlagPriority = "flag",
     ) -> Flag:
         """Record words of risk for a person to review (written at `now`, stored now)."""
 
@@ -130,16 +136,19 @@ class SafetyStore(Protocol):
         """Return one flag."""
 
     async def flags(self, open_only: bool = True) -> list[Flag]:
-        """Return flags, oldest first."""
+        """Return flags: flag priority first, then concerns, each oldest first."""
 
     async def flags_of(self, participant_code: str) -> list[Flag]:
         """Return a participant's flags, oldest first."""
 
     async def open_flag_of(self, participant_code: str) -> Flag | None:
-        """Return the participant's newest flag nobody has reviewed yet."""
+        """Return the participant's newest flag (not a concern) nobody has reviewed yet."""
 
     async def flags_to_tell(self) -> list[Flag]:
-        """Return flags staff must hear about: not alerted, urgent not told, alert out of date."""
+        """Return flags staff must hear about: not alerted, urgent not told, alert out of date.
+
+        Concerns are never among them: they wait in the review queue.
+        """
 
     async def mark_alerted(self, flag_id: int, now: datetime) -> None:
         """Note that staff were told about a flag."""
@@ -157,7 +166,7 @@ class SafetyStore(Protocol):
         answer: Literal["safe", "help"],
         now: datetime,
     ) -> Flag | None:
-        """Record a check-in answer on the open flag; "help" with none open makes one."""
+        """Record a check-in answer on the open flag, not a concern; "help" with none opens one."""
 
     async def review_flag(self, flag_id: int, reviewer: int, outcome: str, now: datetime) -> bool:
         """Record a reviewer's outcome; False if there is no such open flag."""

@@ -6,26 +6,28 @@ import sqlite3
 from datetime import datetime
 from typing import Any, Literal
 
-from storage.safety import AlertPost, Flag, FlagSource, NewFlag, PostKind
+from storage.safety import AlertPost, Flag, FlagPriority, FlagSource, NewFlag, PostKind
 from storage.sqlite_base import SQLiteBase
 
 FLAG_COLUMNS = (
     "id, participant_code, run_id, step_id, phrase, text, created_at, alerted_at, reviewed_at, "
     "outcome, source, urgent_at, urgent_alerted_at, safe_at, stored_at, alert_stale, note, "
-    "reviewed_by"
+    "reviewed_by, priority"
 )
 POST_COLUMNS = "id, flag_id, chat_id, message_id, kind, posted_at, redact"
 
 
 def insert_flag(db: sqlite3.Connection, new: NewFlag, late: datetime | None = None) -> int:
-    """Insert a flag (in the caller's transaction) and hold the answer it is on; its id.
+    """Insert a flag (in the caller's transaction) and mark the answer it is on; its id.
 
-    `late` is when a flag kept in the spool (the database refusing writes) was stored.
+    `late` is when a flag kept in the spool (the database refusing writes) was stored. Only a
+    flag-priority flag marks its answer `flagged`: a concern's answer is not held.
     """
     written = new.written_at.isoformat()
     cursor = db.execute(
         "INSERT INTO flags (participant_code, run_id, step_id, phrase, text, created_at, "
-        "source, alerted_at, urgent_at, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "source, alerted_at, urgent_at, stored_at, priority) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             new.participant_code,
             new.run_id,
@@ -37,9 +39,10 @@ def insert_flag(db: sqlite3.Connection, new: NewFlag, late: datetime | None = No
             new.alerted_at.isoformat() if new.alerted_at else None,
             written if new.urgent else None,
             late.isoformat() if late else None,
+            new.priority,
         ),
     )
-    if new.run_id is not None and new.step_id is not None:
+    if new.run_id is not None and new.step_id is not None and new.priority == "flag":
         db.execute(
             "UPDATE answers SET flagged = 1 WHERE run_id = ? AND step_id = ?",
             (new.run_id, new.step_id),
@@ -76,10 +79,20 @@ class FlagQueries(SQLiteBase):
         source: FlagSource = "answer",
         alerted_at: datetime | None = None,
         urgent: bool = False,
+        priority: FlagPriority = "flag",
     ) -> Flag:
         """Record words of risk for a person to review (written at `now`, stored now)."""
         new = NewFlag(
-            participant_code, run_id, step_id, phrase, text, now, source, alerted_at, urgent
+            participant_code,
+            run_id,
+            step_id,
+            phrase,
+            text,
+            now,
+            source,
+            alerted_at,
+            urgent,
+            priority,
         )
         return await self.store_flag(new)
 
@@ -100,9 +113,11 @@ class FlagQueries(SQLiteBase):
         return None if row is None else _flag(row)
 
     async def flags(self, open_only: bool = True) -> list[Flag]:
-        """Return flags, oldest first."""
+        """Return flags: flag priority first, then concerns, each oldest first."""
         where = "WHERE reviewed_at IS NULL " if open_only else ""
-        rows = await self._all(f"SELECT {FLAG_COLUMNS} FROM flags {where}ORDER BY id")
+        rows = await self._all(
+            f"SELECT {FLAG_COLUMNS} FROM flags {where}ORDER BY priority = 'concern', id"
+        )
         return [_flag(row) for row in rows]
 
     async def flags_of(self, participant_code: str) -> list[Flag]:
@@ -114,19 +129,25 @@ class FlagQueries(SQLiteBase):
         return [_flag(row) for row in rows]
 
     async def open_flag_of(self, participant_code: str) -> Flag | None:
-        """Return the participant's newest flag nobody has reviewed yet."""
+        """Return the participant's newest flag (not a concern) nobody has reviewed yet.
+
+        A concern has no check-in, alert or thread in the safeguarding chat to hang on to.
+        """
         row = await self._one(
             f"SELECT {FLAG_COLUMNS} FROM flags WHERE participant_code = ? "
-            "AND reviewed_at IS NULL ORDER BY id DESC LIMIT 1",
+            "AND reviewed_at IS NULL AND priority = 'flag' ORDER BY id DESC LIMIT 1",
             (participant_code,),
         )
         return None if row is None else _flag(row)
 
     async def flags_to_tell(self) -> list[Flag]:
-        """Return flags staff must hear about: not alerted, urgent not told, alert out of date."""
+        """Return flags staff must hear about: not alerted, urgent not told, alert out of date.
+
+        Concerns are never among them: they wait in the review queue.
+        """
         rows = await self._all(
-            f"SELECT {FLAG_COLUMNS} FROM flags WHERE alerted_at IS NULL "
-            "OR (urgent_at IS NOT NULL AND urgent_alerted_at IS NULL) OR alert_stale = 1 "
+            f"SELECT {FLAG_COLUMNS} FROM flags WHERE priority = 'flag' AND (alerted_at IS NULL "
+            "OR (urgent_at IS NOT NULL AND urgent_alerted_at IS NULL) OR alert_stale = 1) "
             "ORDER BY urgent_at IS NULL, id"
         )
         return [_flag(row) for row in rows]
@@ -155,13 +176,17 @@ class FlagQueries(SQLiteBase):
         answer: Literal["safe", "help"],
         now: datetime,
     ) -> Flag | None:
-        """Record a check-in answer on the open flag; "help" with none open makes one."""
+        """Record a check-in answer on the open flag (not a concern); "help" with none makes one.
+
+        A concern is never made urgent: "I need help now" with only concerns open is a new flag,
+        which the sweep alerts.
+        """
         stamp = now.isoformat()
 
         def write(db: sqlite3.Connection) -> Any:
             row = db.execute(
                 "SELECT id, urgent_at FROM flags WHERE participant_code = ? "
-                "AND reviewed_at IS NULL ORDER BY id DESC LIMIT 1",
+                "AND reviewed_at IS NULL AND priority = 'flag' ORDER BY id DESC LIMIT 1",
                 (participant_code,),
             ).fetchone()
             if row is None and answer == "safe":
@@ -284,6 +309,7 @@ def _flag(row: Any) -> Flag:
         alert_stale=bool(row[15]),
         note=row[16],
         reviewed_by=row[17],
+        priority=row[18],
     )
 
 

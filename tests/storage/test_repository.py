@@ -160,6 +160,7 @@ async def test_repository_migrations_are_recorded_and_run_once(tmp_path):
         "0005_rounds_and_outbox",
         "0006_round_retention",
         "0007_crisis_path",
+        "0008_concern_priority",
     ]
     assert mode == "wal"
 
