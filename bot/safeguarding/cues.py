@@ -24,7 +24,15 @@ _PAST = re.compile(
     r"(?:i am|i feel) (?:much |a lot |so much )?(?:better|well|fine|ok|okay|safe|stable|"
     r"happier)(?: now| these days)|in a (?:good|better) place|recovered|in recovery|"
     r"got through|came through|pulled through|(?:have|had) not (?:\w+ )?(?:since|for years)|"
-    r"not (?:any more|anymore)|no longer|clean (?:from|of)|survived)\b"
+    r"not (?:any more|anymore)|no longer|clean (?:from|of)|survived|"
+    r"(?:have|has|had) not (?:\w+ ){1,2}(?:for|since) (?:\w+ )?"
+    r"(?:years?|months?|ages|a long time)|(?:years?|months?) since|"
+    r"it is been (?:\w+ )?(?:years?|months?)|(?:that|it) is (?:all )?over|"
+    r"(?:been|kept|stayed) (?:\w+ )?(?:well|stable|safe|fine|better) (?:for|since)|"
+    r"stopped (?:at|when|years|in|after)|"
+    r"(?:when|as) (?:i|he|she|they) (?:was|were) "
+    r"(?:\d+|young|younger|little|a teenager|a student|at school)|"
+    r"feels like (?:a long time|ages|another life))\b"
 )
 _BACK = re.compile(
     r"\b(?:again|still|lately|recently|at the moment|right now|tonight|these days|this week|"
@@ -36,7 +44,11 @@ _NEGATED = re.compile(
     r"going to (?:kill|hurt|harm|end)|planning (?:to|on))|not (?:feeling )?suicidal|"
     r"no (?:thoughts|intention|intentions|plans?|urges?|wish|desire) (?:of|to|about)|"
     r"would never|never (?:would|have|had|thought|tried|wanted|felt)|nothing like that|"
-    r"not like that|no risk|not a risk|not in crisis|not in danger|nowhere near)\b"
+    r"not like that|no risk|not a risk|not in crisis|not in danger|nowhere near|"
+    r"not (?:\w+ ){0,2}(?:self harming|suicidal|thinking about (?:it|death|dying|suicide))|"
+    r"(?:not|never) (?:\w+ ){0,3}(?:been )?a danger|"
+    r"not (?:planning|going) to (?:\w+ )?(?:hurt|harm|kill|end)|"
+    r"not having (?:a crisis|any thoughts|thoughts)|no (?:i am|i m) not)\b"
 )
 _QUOTED = re.compile(
     r"\b(?:asked (?:me |us |him |her |them )?(?:if|whether|about|how)|"
@@ -46,7 +58,8 @@ _QUOTED = re.compile(
 )
 _GENERAL = re.compile(
     r"\b(?:(?:people|someone|somebody|anyone|anybody|patients|service users|those|men|women|"
-    r"young people|kids|teenagers|others|everyone|carers|families) (?:who|that|with|in|at)|"
+    r"young people|kids|teenagers|others|everyone|carers|families|children|pupils|students|adults|"
+    r"someone s|a person|clients|residents|veterans) (?:who|that|with|in|at)|"
     r"(?:staff|nurses|doctors|services|the service|the team|teams|gps?|police|hospitals?|"
     r"wards?|schools?|a and e|the nhs|nhs) (?:should|need|needs|must|could|ought|have to)|"
     r"prevention|awareness|training|strategy|policy|statistics|campaign|charity)\b"

@@ -18,8 +18,8 @@ from bot.safeguarding.risk_model import RiskModel, features
 
 # Regularisation of the logistic regression (smaller is smoother), and the fewest training lines
 # a feature must appear in to be kept.
-STRENGTH = 4.0
-MIN_LINES = 2
+STRENGTH = 16.0
+MIN_LINES = 3
 DIGITS = 6  # weights are written rounded, which keeps the file small and readable in a diff
 
 

@@ -41,6 +41,7 @@ class Match:
     phrase: str
     matched: str
     theme: str
+    topic: bool = False  # a word about the topic: it counts only when the model reads risk too
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Rule:
     # The words a text must hold for the pattern to have a chance (any one of them); None if
     # it cannot be told (a regex entry, a prefix such as "overdos*"). Saves trying every entry.
     needs: frozenset[str] | None = None
+    topic: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,10 @@ class Thresholds:
       only at this score or above; below it, a concern.
     """
 
-    flag_at: float = 0.8
-    concern_at: float = 0.4
+    flag_at: float = 0.7
+    concern_at: float = 0.35
     phrase_flag_at: float = 0.2
-    cue_flag_at: float = 0.9
+    cue_flag_at: float = 0.8
 
 
 class PhraseListError(ValueError):
@@ -153,7 +155,7 @@ def first_match(normal: str, phrases: PhraseList) -> Match | None:
             continue
         found = rule.pattern.search(normal)
         if found:
-            return Match(rule.name, found.group(0), rule.theme)
+            return Match(rule.name, found.group(0), rule.theme, rule.topic)
     return None
 
 
@@ -173,6 +175,7 @@ class _Entry(_Strict):
     name: str | None = None
     example: str | None = None
     note: str | None = None
+    topic: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -221,10 +224,16 @@ Score = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _Verdicts(_Strict):
-    flag_at: Score = 0.8
-    concern_at: Score = 0.4
+    flag_at: Score = 0.7
+    concern_at: Score = 0.35
     phrase_flag_at: Score = 0.2
-    cue_flag_at: Score = 0.9
+    cue_flag_at: Score = 0.8
+
+    @model_validator(mode="after")
+    def _in_order(self) -> _Verdicts:
+        if self.concern_at > self.flag_at:
+            raise ValueError("concern_at must not be above flag_at")
+        return self
 
 
 class _File(_Strict):
@@ -423,7 +432,7 @@ def _rule(entry: _Entry, theme: _Theme, compiler: _Compiler) -> Rule:
     if not compiled.search(normalise(example, compiler.keep)):
         raise ValueError(f"it does not match its own example {example!r}")
     needs = compiler.needs(entry.phrase) if entry.phrase is not None else None
-    return Rule(name, theme.theme, theme.language, example, compiled, needs)
+    return Rule(name, theme.theme, theme.language, example, compiled, needs, entry.topic)
 
 
 def _doubles_in(spec: _File) -> frozenset[str]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,20 +27,25 @@ CHAR_GRAMS = (2, 5)
 
 def features(normal: str) -> dict[str, int]:
     """Count the word and character n-grams of normalised text ("w:" and "c:" prefixed)."""
-    counts: dict[str, int] = {}
+    words, chars = _grams(normal)
+    counts = {f"w:{gram}": count for gram, count in words.items()}
+    counts.update((f"c:{gram}", count) for gram, count in chars.items())
+    return counts
+
+
+def _grams(normal: str) -> tuple[Counter[str], Counter[str]]:
+    """Count the word n-grams and the character n-grams of normalised text."""
     words = normal.split()
     low, high = WORD_GRAMS
-    for size in range(low, high + 1):
-        for start in range(len(words) - size + 1):
-            key = "w:" + " ".join(words[start : start + size])
-            counts[key] = counts.get(key, 0) + 1
+    word_grams = Counter(words)
+    for size in range(max(low, 2), high + 1):
+        word_grams.update(" ".join(words[at : at + size]) for at in range(len(words) - size + 1))
     padded = f" {normal} "
     low, high = CHAR_GRAMS
+    char_grams: Counter[str] = Counter()
     for size in range(low, high + 1):
-        for start in range(len(padded) - size + 1):
-            key = "c:" + padded[start : start + size]
-            counts[key] = counts.get(key, 0) + 1
-    return counts
+        char_grams.update([padded[at : at + size] for at in range(len(padded) - size + 1)])
+    return word_grams, char_grams
 
 
 class RiskModelError(ValueError):
@@ -105,7 +111,10 @@ class RiskModel:
 
     def score(self, normal: str) -> float:
         """Return the probability the model gives that normalised text shows risk (0 to 1)."""
-        total, norm = self._sums(features(normal))
+        words, chars = _grams(normal)
+        word_total, word_norm = _sums(words, self._split[0])
+        char_total, char_norm = _sums(chars, self._split[1])
+        total, norm = word_total + char_total, word_norm + char_norm
         logit = self.intercept + (total / math.sqrt(norm) if norm else 0.0)
         return _sigmoid(logit)
 
@@ -126,16 +135,33 @@ class RiskModel:
 
     def _sums(self, counts: Mapping[str, int]) -> tuple[float, float]:
         """Return the dot product with the weights and the squared norm of the tf-idf vector."""
-        total = norm = 0.0
-        idf, weighted = self.idf, self.weighted
-        for feature, count in counts.items():
-            weight = idf.get(feature)
-            if weight is None:
-                continue
-            tf = _tf(count)
-            total += tf * weighted[feature]
-            norm += (tf * weight) ** 2
-        return total, norm
+        pairs = {feature: (self.idf[feature], self.weighted[feature]) for feature in self.idf}
+        return _sums(counts, pairs)
+
+    @cached_property
+    def _split(self) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+        """The (idf, weight) of word grams and of character grams, keyed without prefixes."""
+        words: dict[str, tuple[float, float]] = {}
+        chars: dict[str, tuple[float, float]] = {}
+        for feature, idf in self.idf.items():
+            kind, gram = feature[:2], feature[2:]
+            (words if kind == "w:" else chars)[gram] = (idf, self.weighted[feature])
+        return words, chars
+
+
+def _sums(
+    counts: Mapping[str, int], table: Mapping[str, tuple[float, float]]
+) -> tuple[float, float]:
+    """Return the dot product with the weights and the squared norm of the tf-idf vector."""
+    total = norm = 0.0
+    for gram, count in counts.items():
+        found = table.get(gram)
+        if found is None:
+            continue
+        tf = 1.0 + math.log(count) if count > 1 else 1.0
+        total += tf * found[1]
+        norm += (tf * found[0]) ** 2
+    return total, norm
 
 
 def _tf(count: int) -> float:

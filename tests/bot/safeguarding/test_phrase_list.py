@@ -318,3 +318,26 @@ def test_screen_never_raises_and_stays_quick(text):
     found = screen(text, phrases)
     assert time.perf_counter() - started < 0.5
     assert found is None or (found.phrase and found.matched)
+
+
+def test_verdict_thresholds_are_read_and_checked():
+    base = "reviewed: 2026-01-01\nreviewed_by: me\nfiller_words: []\nthemes: []\n"
+    shipped = PhraseList.shipped().thresholds
+    assert 0 < shipped.concern_at <= shipped.flag_at <= 1
+    mine = PhraseList.parse(base + "verdicts: {flag_at: 0.9, concern_at: 0.1}\n", "x.yaml")
+    assert (mine.thresholds.flag_at, mine.thresholds.concern_at) == (0.9, 0.1)
+    for bad, message in [
+        ("verdicts: {flag_at: 0.3, concern_at: 0.5}", "concern_at must not be above flag_at"),
+        ("verdicts: {flag_at: 1.5}", "flag_at"),
+        ("verdicts: {flag_at_typo: 0.5}", "flag_at_typo"),
+    ]:
+        with pytest.raises(PhraseListError) as error:
+            PhraseList.parse(base + bad + "\n", "x.yaml")
+        assert "x.yaml:5" in str(error.value), bad
+        assert message in str(error.value), bad
+
+
+def test_a_topic_entry_is_marked_on_its_match():
+    words = small_list("      - phrase: self harm*\n        topic: true\n      - want to die\n")
+    assert screen("my self-harm", words).topic
+    assert not screen("I want to die", words).topic

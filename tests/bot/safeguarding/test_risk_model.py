@@ -5,7 +5,7 @@ import json
 import pytest
 
 from bot.safeguarding.labelled import Labelled
-from bot.safeguarding.model_training import train
+from bot.safeguarding.model_training import STRENGTH, train
 from bot.safeguarding.normalise import normalise
 from bot.safeguarding.risk_model import RiskModel, RiskModelError, features
 
@@ -50,7 +50,7 @@ def test_scores_are_what_scikit_learn_gives_for_the_same_fit():
     vectoriser = DictVectorizer()
     tfidf = TfidfTransformer(sublinear_tf=True)
     matrix = tfidf.fit_transform(vectoriser.fit_transform(kept))
-    fitted = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear").fit(
+    fitted = LogisticRegression(C=STRENGTH, class_weight="balanced", solver="liblinear").fit(
         matrix, [int(line.risk) for line in LINES]
     )
     for text in ["I want to die", "kind staff on the ward", "no point", "nothing known here"]:

@@ -11,12 +11,12 @@ from bot.safeguarding.risk_model import RiskModel
 from bot.safeguarding.screen_cli import add_parser, run, screen_lines
 from bot.safeguarding.screening import PhraseList, Screener
 
-# A model that knows one word: "die" scores 0.82, anything else 0.08.
+# A model that knows one word: "die" scores 0.73, anything else 0.08.
 TINY = {
     "format": 1,
     "trained_on": {},
     "intercept": -2.5,
-    "features": {"w:die": [1.0, 4.0], "w:marw": [1.0, 4.0]},
+    "features": {"w:die": [1.0, 3.5], "w:marw": [1.0, 3.5]},
 }
 INPUT = (
     "I just want to die\nthe wait was killing me\n\nDw i eisiau marw\nthe car park is not safe\n"
@@ -67,7 +67,7 @@ def test_screen_explain_says_phrase_score_and_cues():
     flag, past, ok = [line.split("\t") for line in screen_lines(lines, screener(), True)]
     assert flag[0] == "flag"
     assert "phrase 'want to die'" in flag[2]
-    assert "model 0.82" in flag[2]
+    assert "model 0.73" in flag[2]
     assert "'die'" in flag[2]  # the model's word
     assert past[0] == "concern"
     assert "cues past" in past[2]

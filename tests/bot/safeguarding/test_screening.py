@@ -62,7 +62,7 @@ TINY = RiskModel.from_dict(
         "format": 1,
         "trained_on": {},
         "intercept": -2.5,
-        "features": {"w:die": [1.0, 4.0], "w:gone": [1.0, 2.5], "w:ward": [1.0, -3.0]},
+        "features": {"w:die": [1.0, 3.5], "w:gone": [1.0, 2.5], "w:ward": [1.0, -3.0]},
     }
 )
 
@@ -81,8 +81,9 @@ def test_one_risky_sentence_in_a_long_answer_is_found(tiny):
     assert found.phrase == "want to die"
 
 
-def test_the_most_serious_sentence_decides(tiny):
-    found = tiny.screen("The bus was late. I want to be gone. Lovely staff.")
+def test_the_most_serious_sentence_of_a_long_answer_decides(tiny):
+    filler = "The bus was late again and the waiting room was full of people. " * 4
+    found = tiny.screen(f"{filler}I want to be gone. {filler}Lovely staff.")
     assert found.verdict is CONCERN  # "gone" scores 0.50: a concern
     assert found.sentence == "I want to be gone."
     assert found.phrase is None
@@ -96,7 +97,7 @@ def test_a_cue_lowers_a_flag_to_a_concern(tiny):
     assert found.phrase == "want to die"
 
 
-def test_a_short_answer_is_also_read_whole(tiny):
+def test_a_short_answer_is_read_whole(tiny):
     # No sentence alone holds a phrase; the answer read whole does.
     text = "They would all be better off. Without me."
     assert all(tiny.screen(part).verdict is OK for part in sentences(text))
