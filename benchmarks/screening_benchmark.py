@@ -1,8 +1,10 @@
 """## Risk screening (issue 15) on the held-out evaluation file; its speed; start-up cost.
 
-1. Accuracy on the held-out lines (benchmarks/data/screening_heldout_*.tsv), which were written
-   by people who never saw the phrase list or the training lines, before any tuning, and which
-   are never used for training or tuning: per category and overall, against the issue's targets.
+1. Accuracy on each held-out set, per category and overall, against the issue's targets. Both
+   were written by people who never saw the phrase list or the training lines, and neither is
+   ever used for training or tuning. Set 1 (benchmarks/data/screening_heldout_*.tsv) was
+   written before any tuning; set 2 (benchmarks/fresh/screening_fresh_*.tsv) after set 1's
+   figures had been seen once, before the tuning that followed.
    The baseline, in the same run, is the phrase list alone as it screened before the three
    verdicts (a match flags, nothing else is a concern).
 2. Time per answer: the held-out lines as typical answers, and 1,000-character answers (held-out
@@ -34,7 +36,11 @@ from bot.safeguarding.screening import Screener
 from bot.safeguarding.verdicts import OK, Screening, Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
-HELD_OUT = sorted((ROOT / "benchmarks" / "data").glob("screening_heldout_*.tsv"))
+# Each set: its name, and its files. The second was written after the first had been looked at.
+SETS = (
+    ("held-out 1", sorted((ROOT / "benchmarks" / "data").glob("screening_heldout_*.tsv"))),
+    ("held-out 2", sorted((ROOT / "benchmarks" / "fresh").glob("screening_fresh_*.tsv"))),
+)
 BASELINE = "251dcd6"  # the last commit before the risk model and the three verdicts
 TARGETS = {"reach": 0.95, "alert_recall": 0.85, "false_alerts": 0.05, "false_reach": 0.15}
 TYPICAL_MS, LONG_MS, STARTUP_SLOWER_S = 2.0, 5.0, 0.3
@@ -43,9 +49,9 @@ LOAD_BEFORE = "from bot.safeguarding.screening import PhraseList; PhraseList.shi
 CHECK = "import sys; from bot.cli import main; sys.exit(main(['check']))"
 
 
-def held_out() -> list[Labelled]:
-    """Return every held-out line."""
-    return [line for path in HELD_OUT for line in read_file(path)]
+def held_out(paths: list[Path]) -> list[Labelled]:
+    """Return every line of a held-out set."""
+    return [line for path in paths for line in read_file(path)]
 
 
 def phrase_only(phrases: PhraseList) -> Callable[[str], Screening]:
@@ -140,27 +146,38 @@ def _row(name: str, tally: Tally, base: Tally) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def report(repeat: int) -> str:
-    """Run every part and return the Markdown tables."""
-    lines = held_out()
-    screener = Screener.shipped()
+def accuracy_tables(name: str, paths: list[Path], screener: Screener) -> list[str]:
+    """Return one held-out set's figures per category and overall, and the targets."""
+    lines = held_out(paths)
     now, base = accuracy(lines, screener)
     out = [
-        f"Held-out lines: {len(lines)} ({sum(line.risk for line in lines)} risk) from "
-        + ", ".join(path.name for path in HELD_OUT)
-        + ". Each cell: the screener (the phrase list alone, as before).",
+        f"**{name}**: {len(lines)} lines ({sum(line.risk for line in lines)} risk) from "
+        + ", ".join(path.name for path in paths)
+        + ". Each cell: the screener (the phrase list alone, a match flagging).",
         "",
         "| category | risk | ordinary | reach | alert recall | false alerts | false reach |",
         "|---|---|---|---|---|---|---|",
     ]
     out += [_row(name, tally, base.categories[name]) for name, tally in now.categories.items()]
     out.append(_row("**overall**", now.overall, base.overall))
-    out += ["", "| target | wanted | now | met |", "|---|---|---|---|"]
+    out += ["", f"| {name}: target | wanted | now | met |", "|---|---|---|---|"]
     for key, wanted in TARGETS.items():
         value = getattr(now.overall, key)
         met = value >= wanted if key in ("reach", "alert_recall") else value <= wanted
         sign = "≥" if key in ("reach", "alert_recall") else "≤"
         out.append(f"| {key} | {sign} {wanted} | {value:.3f} | {'yes' if met else 'NO'} |")
+    return [*out, ""]
+
+
+def report(repeat: int) -> str:
+    """Run every part and return the Markdown tables."""
+    screener = Screener.shipped()
+    out: list[str] = []
+    lines: list[Labelled] = []
+    for name, paths in SETS:
+        if paths:
+            out += accuracy_tables(name, paths, screener)
+            lines += held_out(paths)
     texts = [line.text for line in lines]
     longs = long_answers(texts)
     typical = per_answer_ms(texts, screener.screen, 3)
@@ -169,7 +186,6 @@ def report(repeat: int) -> str:
     long_base = per_answer_ms(longs, phrase_only(screener.phrases), 3)
     mean_length = statistics.mean(len(text) for text in texts)
     out += [
-        "",
         "| time per answer | phrase list alone | screener | × | target | met |",
         "|---|---|---|---|---|---|",
         f"| typical ({mean_length:.0f} characters on average, {len(texts)} answers) | "

@@ -339,5 +339,8 @@ def test_verdict_thresholds_are_read_and_checked():
 
 def test_a_topic_entry_is_marked_on_its_match():
     words = small_list("      - phrase: self harm*\n        topic: true\n      - want to die\n")
-    assert screen("my self-harm", words).topic
-    assert not screen("I want to die", words).topic
+    topic, statement = screen("my self-harm", words), screen("I want to die", words)
+    assert topic is not None
+    assert topic.topic
+    assert statement is not None
+    assert not statement.topic
