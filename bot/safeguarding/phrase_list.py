@@ -147,16 +147,26 @@ def screen(text: str, phrases: PhraseList) -> Match | None:
 
 
 def first_match(normal: str, phrases: PhraseList) -> Match | None:
-    """Return the first entry of the list found in normalised text, or None."""
+    """Return the first entry of the list found in normalised text, or None.
+
+    An entry that is not a topic word comes before any topic word, wherever it is in the list:
+    in "I'm suicidal and I'll hurt myself", the match is "hurt myself".
+    """
     normal = phrases.blank_exclusions(normal)
     words = frozenset(normal.split())
+    topic: Match | None = None
     for rule in phrases.rules:
-        if rule.needs is not None and rule.needs.isdisjoint(words):
+        if (rule.topic and topic is not None) or (
+            rule.needs is not None and rule.needs.isdisjoint(words)
+        ):
             continue
         found = rule.pattern.search(normal)
         if found:
-            return Match(rule.name, found.group(0), rule.theme, rule.topic)
-    return None
+            match = Match(rule.name, found.group(0), rule.theme, rule.topic)
+            if not rule.topic:
+                return match
+            topic = match
+    return topic
 
 
 @cache

@@ -344,3 +344,13 @@ def test_a_topic_entry_is_marked_on_its_match():
     assert topic.topic
     assert statement is not None
     assert not statement.topic
+
+
+def test_a_statement_comes_before_a_topic_word_found_earlier_in_the_list():
+    words = small_list("      - phrase: suicidal\n        topic: true\n      - hurt myself\n")
+    found = screen("I'm suicidal and I'm going to hurt myself", words)
+    assert found is not None
+    assert (found.phrase, found.topic) == ("hurt myself", False)
+    only = screen("I was suicidal once", words)
+    assert only is not None
+    assert (only.phrase, only.topic) == ("suicidal", True)
