@@ -83,8 +83,8 @@ class Thresholds:
 
     flag_at: float = 0.7
     concern_at: float = 0.35
-    phrase_flag_at: float = 0.2
-    cue_flag_at: float = 0.8
+    phrase_flag_at: float = 0.4
+    cue_flag_at: float = 0.9
 
 
 class PhraseListError(ValueError):
@@ -236,8 +236,8 @@ Score = Annotated[float, Field(ge=0.0, le=1.0)]
 class _Verdicts(_Strict):
     flag_at: Score = 0.7
     concern_at: Score = 0.35
-    phrase_flag_at: Score = 0.2
-    cue_flag_at: Score = 0.8
+    phrase_flag_at: Score = 0.4
+    cue_flag_at: Score = 0.9
 
     @model_validator(mode="after")
     def _in_order(self) -> _Verdicts:
