@@ -24,7 +24,7 @@ _PAST = re.compile(
     r"(?:i am|i feel) (?:much |a lot |so much )?(?:better|well|fine|ok|okay|safe|stable|"
     r"happier)(?: now| these days)|in a (?:good|better) place|recovered|in recovery|"
     r"got through|came through|pulled through|(?:have|had) not (?:\w+ )?(?:since|for years)|"
-    r"not (?:any more|anymore)|no longer|clean (?:from|of)|survived|"
+    r"clean (?:from|of)|survived|"
     r"(?:have|has|had) not (?:\w+ ){1,2}(?:for|since) (?:\w+ )?"
     r"(?:years?|months?|ages|a long time)|(?:years?|months?) since|"
     r"it is been (?:\w+ )?(?:years?|months?)|(?:that|it) is (?:all )?over|"

@@ -81,8 +81,8 @@ class Thresholds:
       only at this score or above; below it, a concern.
     """
 
-    flag_at: float = 0.7
-    concern_at: float = 0.35
+    flag_at: float = 0.65
+    concern_at: float = 0.3
     phrase_flag_at: float = 0.4
     cue_flag_at: float = 0.9
 
@@ -234,8 +234,8 @@ Score = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _Verdicts(_Strict):
-    flag_at: Score = 0.7
-    concern_at: Score = 0.35
+    flag_at: Score = 0.65
+    concern_at: Score = 0.3
     phrase_flag_at: Score = 0.4
     cue_flag_at: Score = 0.9
 

@@ -35,3 +35,10 @@ def test_cues(text, expected):
 )
 def test_the_past_is_no_cue_when_it_is_back(text):
     assert "past" not in cues(normalise(text), text)
+
+
+@pytest.mark.parametrize(
+    "text", ["cant anymore", "I can no longer cope", "I don't want to live any more"]
+)
+def test_any_more_and_no_longer_are_not_the_past(text):
+    assert "past" not in cues(normalise(text), text)
