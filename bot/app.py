@@ -34,7 +34,7 @@ from bot.safeguarding.alerts import Alerts
 from bot.safeguarding.destination import check_alert_chat
 from bot.safeguarding.recipients import Recipients
 from bot.safeguarding.review import ReviewHandlers
-from bot.safeguarding.screening import PhraseList, PhraseListError
+from bot.safeguarding.screening import PhraseList, PhraseListError, Screener
 from bot.safeguarding.unstored import FlagSpool
 from bot.safeguarding.watch import RiskWatch
 from bot.sender import TelegramSender
@@ -96,8 +96,13 @@ async def serve(
     on_processed: Callable[[object], None] | None = None,
     redelivery_seconds: float = REDELIVERY_SECONDS,
     dispatch_seconds: float = DISPATCH_SECONDS,
+    screener: Screener | None = None,
 ) -> None:
-    """Run the bot with long polling until `stop` is set."""
+    """Run the bot with long polling until `stop` is set.
+
+    `screener` gives the verdict on what people write; by default, the one built from
+    HEARD_RISK_PHRASES (a test gives its own, to have concerns where it wants them).
+    """
     clock = clock or SystemClock()
     folder = settings.heard_conversations
     try:
@@ -121,7 +126,7 @@ async def serve(
         processor = ChatOrderedProcessor(locks, on_processed=on_processed)
         app = build_application(settings, processor)
         sender = TelegramSender(app.bot)
-        watch = RiskWatch(phrases)
+        watch = RiskWatch(screener or Screener(phrases))
         recipients = Recipients(
             sender, repository, clock, settings.heard_safeguarding_chat, settings.heard_admins
         )

@@ -1,13 +1,15 @@
 """Take what a flooded chat sends beyond its backlog: keep the words, ask once to wait.
 
 The update processor hands an update here when its chat already has a full backlog
-(`bot.processor.BACKLOG_LIMIT`). Words of risk and commands (/help, /stop...) go back to be
-handled as usual, in their place in line: someone in distress is never answered with "please
-wait" alone, and a stop is never dropped. Other words from a participant are kept
-(`kept_messages`, why 'flood'), never lost; a stranger's are not, as they never agreed to
-anything being kept. A button press stops its spinner and is dropped (pressed again once the
-chat has caught up, it works); stickers and the like are dropped. The chat is told once per
-flood, which lasts until its backlog has drained.
+(`bot.processor.BACKLOG_LIMIT`). Words of risk (screening's `flag`) and commands (/help,
+/stop...) go back to be handled as usual, in their place in line: someone in distress is never
+answered with "please wait" alone, and a stop is never dropped. Other words from a participant
+are kept (`kept_messages`, why 'flood'), never lost; a stranger's are not, as they never agreed
+to anything being kept. A `concern` is kept like them: it is not urgent, and a flood is when a
+chat must not take more of the bot than its turn (the "please wait" says to send /help for
+help now). A button press stops its spinner and is dropped (pressed again once the chat has
+caught up, it works); stickers and the like are dropped. The chat is told once per flood, which
+lasts until its backlog has drained.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.clock import Clock
-from bot.safeguarding.screening import Match
+from bot.safeguarding.verdicts import Screening, Verdict
 from bot.sender import Sender, Unreachable
 from conversations.catalog import BASE_LANGUAGE, catalog, languages
 from conversations.render import Send
@@ -31,7 +33,7 @@ from storage.safety import KeptMessage
 
 log = logging.getLogger(__name__)
 
-Screen = Callable[[str], Match | None]
+Screen = Callable[[str], Screening]
 
 
 @dataclass
@@ -68,7 +70,7 @@ class FloodGuard:
             return True  # groups and channels are told nothing, as they are asked nothing
         message = update.message or update.edited_message
         words = (message.text or message.caption) if message is not None else None
-        if words and (self.screen(words) is not None or _command(update.message)):
+        if words and (self.screen(words).verdict is Verdict.FLAG or _command(update.message)):
             return False
         if words and update.message is not None:
             kept = KeptMessage(words, "flood", update.message.date)

@@ -44,8 +44,9 @@ class CheckIns:
         """Record an answer to the check-in; return the action the engine is to take."""
         code, now = participant.code, self.clock.now()
         language = participant.language
-        if isinstance(action, Text) and words is not None and words.match is None:
-            # Everything said during the check-in reaches a person, and is no survey answer.
+        if isinstance(action, Text) and words is not None and not words.risk:
+            # Everything said during the check-in reaches a person, and is no survey answer
+            # (a concern in it is stored as a concern too, but gets no note: the check-in is on).
             flag = await self.repository.open_flag_of(code)
             await self.repository.add_contact_message(
                 code, "from_participant", action.text, now, flag_id=flag.id if flag else None

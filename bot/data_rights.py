@@ -178,6 +178,7 @@ class DataRights:
                 {
                     "flag": f"F-{flag.id}",
                     "written_at": flag.created_at.isoformat(),
+                    "priority": flag.priority,
                     "where": flag.source,
                     "your_words": flag.text,
                     "matched": flag.phrase,
@@ -311,6 +312,8 @@ def _readable_safeguarding(data: dict[str, Any], words: Catalog) -> list[str]:
         lines.append(
             words("mydata_flag", date=_shown(flag["written_at"]), text=text, outcome=outcome)
         )
+        if flag["priority"] == "concern":
+            lines.append(words("mydata_flag_concern"))
         if flag["needed_help_now_at"]:
             lines.append(words("mydata_flag_urgent", date=_shown(flag["needed_help_now_at"])))
         if flag["said_safe_at"]:

@@ -15,8 +15,9 @@ from bot.check_ins import CheckIns
 from bot.clock import Clock
 from bot.flows import FlowLibrary
 from bot.safeguarding.alerts import Alerts
-from bot.safeguarding.screening import Match
+from bot.safeguarding.concern_note import ConcernNotes
 from bot.safeguarding.unstored import Unstored, new_ref
+from bot.safeguarding.verdicts import Screening, Verdict
 from bot.safeguarding.watch import RiskWatch, Screened
 from bot.sender import Sender, Unreachable
 from bot.staff_replies import StaffReplies
@@ -108,6 +109,7 @@ class Journey:
         self.alerts = alerts
         self.staff_hours = staff_hours
         self.check_ins = CheckIns(repository, alerts, clock, staff_hours)
+        self.notes = ConcernNotes(repository, support, staff_hours)
         self.replies = StaffReplies(repository, alerts, clock)
 
     async def start(self, who: Who) -> None:
@@ -196,7 +198,7 @@ class Journey:
             if button.action != "h":
                 raise
             # "I need help now" with the database not answering: help and a person, from memory.
-            pressed = Match(HELP_PRESSED, "", "help")
+            pressed = Screening(Verdict.FLAG, phrase=HELP_PRESSED, theme="help")
             words = Screened("", pressed, self.clock.now(), "help_button")
             await self._unstored(_Step(who, NeedHelp(), words), words, error)
             return
@@ -249,22 +251,38 @@ class Journey:
         written_at: datetime,
         otherwise: Input | None,
     ) -> None:
-        """Screen words that are no answer (a caption, an edit); else act on `otherwise`."""
+        """Screen words that are no answer (a caption, an edit); else act on `otherwise`.
+
+        Words of risk get the check-in. A concern gets the gentle note and is stored as a
+        concern, and then `otherwise` is acted on as if it were not there.
+        """
         words = self.watch.screened(text, written_at, source)
-        if words.match is None:
-            if otherwise is not None:
-                await self.act(who, otherwise)
-            return
-        step = _Step(who, RiskWords(), words)
-        await self._guarded(step, lambda: self._act(step, None, None))
+        if words.risk:
+            step = _Step(who, RiskWords(), words)
+            await self._guarded(step, lambda: self._act(step, None, None))
+        elif words.concern and otherwise is not None:
+            step = _Step(who, otherwise, words)
+            await self._guarded(step, lambda: self._act(step, None, None))
+        elif words.concern:
+            step = _Step(who, Show(), words)
+            await self._guarded(step, lambda: self._aside(step))
+        elif otherwise is not None:
+            await self.act(who, otherwise)
 
     async def _guarded(self, step: _Step, work: Callable[[], Awaitable[None]]) -> None:
-        """Do the work; if words of risk could not be stored, support and alert from memory."""
+        """Do the work; if words of risk could not be stored, support and alert from memory.
+
+        A concern that could not be stored is not urgent: the person still gets its note, and
+        the error handler then says, as for any answer, that it was not saved.
+        """
         try:
             await work()
         except Exception as error:
             words = step.words
-            if words is None or words.match is None or words.stored:
+            if words is None or words.stored or not (words.risk or words.concern):
+                raise
+            if words.concern:
+                await self._concern_unstored(step)
                 raise
             log.error("words of risk could not be stored; alerting from memory", exc_info=error)
             await self._unstored(step, words, error)
@@ -277,12 +295,9 @@ class Journey:
             run = run or latest
         elif run is None:
             run = await self.repository.latest_run(contact.participant.code)
-        risk = words.match if words else None
+        risk = words is not None and words.risk
         if contact is None:
-            if risk is not None:
-                # Not a participant, so nothing is kept; support comes first all the same.
-                await self._urgent_support(who)
-            await self._introduce(who)
+            await self._stranger(who, words)
             return
         participant = contact.participant
         if words is not None:
@@ -311,11 +326,11 @@ class Journey:
         state = RunState.model_validate_json(run.state)
         kept: list[KeptMessage] = []
         if words is not None and isinstance(action, Text) and _before_shown(run, words):
-            if not came_back or risk is not None:
+            if not came_back or risk:
                 await self._before_question(step, participant, flow, run, state, words)
                 return
             kept.append(KeptMessage(words.text, "before_question", words.written_at))
-        if came_back and risk is None and isinstance(action, Text | NotText | Show):
+        if came_back and not risk and isinstance(action, Text | NotText | Show):
             # What was sent while they had blocked the bot never reached them: show where they
             # are before anything typed is taken as an answer.
             action = Resume()
@@ -329,7 +344,7 @@ class Journey:
         lead: list[Outgoing] = []
         if state.status == "checking" or isinstance(action, Safe | NeedHelp):
             action = await self.check_ins.answer(participant, run, state, action, words, lead)
-        if isinstance(action, Text) and risk is not None:
+        if isinstance(action, Text) and risk:
             action = Text(action.text, risk=True)
         await self._advance(
             who.chat_id,
@@ -438,9 +453,10 @@ class Journey:
     ) -> Outcome:
         """Apply an action, commit what changed in one go, then show it (unless not `deliver`).
 
-        The commit holds the state, the answers, what is forgotten, the flag on words of risk,
-        words kept aside and any follow-ups. Not delivered, the run is left to be shown by the
-        redelivery job (it needs delivery).
+        The commit holds the state, the answers, what is forgotten, the flag on words of risk
+        (or the concern), words kept aside and any follow-ups. A concern's note comes before
+        the next question. Not delivered, the run is left to be shown by the redelivery job (it
+        needs delivery).
         """
         now = self.clock.now()
         outcome = advance(flow, state, action, now)
@@ -451,6 +467,10 @@ class Journey:
         finished = outcome.state.status == "completed" and state.status != "completed"
         answered = next((e.step for e in effects if isinstance(e, Record)), None)
         flag = words.flag(participant.code, run.id, answered) if words else None
+        note = None
+        if words is not None and words.concern and outcome.state.status != "checking":
+            # Read before the commit, which stores this concern; at a check-in, none at all.
+            note = await self.notes.due(participant, run.id, words.written_at)
         if changed or kept:
             # Durable before visible: the answer is stored before the next question is sent.
             follow_ups = self._follow_ups(flow, now) if finished else []
@@ -460,9 +480,12 @@ class Journey:
             await self._commit(chat_id, participant.language, words, self._flag(flag))
         if flag is not None and words is not None:
             words.stored = True
-            self.alerts.kick()
+            if words.risk:
+                self.alerts.kick()
         if not deliver:
             return outcome
+        if note is not None:
+            lead = [*lead, note]
         messages = [*lead, *self._messages(flow, participant, run, effects, finished)]
         await self._deliver(chat_id, run, messages)
         return outcome
@@ -471,7 +494,7 @@ class Journey:
         self, chat_id: int, language: str, words: Screened | None, write: Awaitable[object]
     ) -> None:
         """Wait for a commit; for words of risk, show support first if it is slow to come."""
-        if words is None or words.match is None:
+        if words is None or not words.risk:
             await write
             return
         task = asyncio.ensure_future(write)
@@ -534,18 +557,36 @@ class Journey:
     async def _flag_and_support(
         self, step: _Step, participant: Participant, run: Run | None
     ) -> None:
-        """Store a flag on words of risk that no run can take, and show the support lines."""
+        """Store a flag on words of risk that no run can take, and show the support lines.
+
+        A concern is stored too, and gets its note (unless the run had one lately).
+        """
         words = step.words
-        if words is None or words.match is None:
-            return
-        flag = words.flag(participant.code, run.id if run else None, None)
-        assert flag is not None
         chat = step.who.chat_id
+        if words is not None and words.concern:
+            note = await self._concern(words, participant, run)
+            if note is not None:
+                await self._send(chat, [note], None)
+            return
+        flag = words.flag(participant.code, run.id if run else None, None) if words else None
+        if words is None or flag is None:
+            return
         await self._commit(chat, participant.language, words, self._flag(flag))
         words.stored = True
         self.alerts.kick()
         if not words.supported:
             await self._support_now(chat, participant.language)
+
+    async def _concern(
+        self, words: Screened, participant: Participant, run: Run | None
+    ) -> Send | None:
+        """Store a concern that no answer carries; return its note, if one is due."""
+        flag = words.flag(participant.code, run.id if run else None, None)
+        assert flag is not None
+        note = await self.notes.due(participant, flag.run_id, words.written_at)
+        await self._flag(flag)
+        words.stored = True
+        return note
 
     async def _before_question(
         self,
@@ -560,7 +601,7 @@ class Journey:
         words.source = "before_question"
         kept = [KeptMessage(words.text, "before_question", words.written_at)]
         chat = step.who.chat_id
-        if words.match is not None:
+        if words.risk:
             await self._advance(
                 chat, participant, flow, run, state, RiskWords(), words=words, kept=kept
             )
@@ -569,11 +610,17 @@ class Journey:
         if state.status in ("active", "paused"):
             lead.append(Send(catalog(participant.language)("before_question")))
         if not run.needs_delivery:
-            await self._advance(chat, participant, flow, run, state, Show(), kept=kept, lead=lead)
+            # A concern is stored with the words kept, and its note comes before the question.
+            await self._advance(
+                chat, participant, flow, run, state, Show(), words=words, kept=kept, lead=lead
+            )
             return
         # Never shown: kept first, then shown as the redelivery would (the end and its
         # question, a pause, the check-in or the question).
         await self.repository.keep_messages(participant.code, run.id, kept, self.clock.now())
+        note = await self._concern(words, participant, run) if words.concern else None
+        if note is not None:
+            lead.append(note)
         if lead:
             await self._send(chat, lead, None)
         await self.redeliver(Pending(run, chat, participant.language))
@@ -591,7 +638,7 @@ class Journey:
         words.source = "reply"
         lead = [Send(catalog(participant.language)("reply_passed_on", hours=self.staff_hours))]
         flow = await self.flows.version(run.flow_id, run.flow_version) if run else None
-        if words.match is None or run is None or flow is None:
+        if not words.risk or run is None or flow is None:
             await self._send(step.who.chat_id, lead, None)
             await self._flag_and_support(step, participant, run)
             return
@@ -611,7 +658,7 @@ class Journey:
 
     async def _unstored(self, step: _Step, words: Screened, error: Exception) -> None:
         """Support now and an alert from memory: the database did not take words of risk."""
-        assert words.match is not None
+        assert words.risk
         language = self._language(None, step.who)
         support = catalog(language)("unstored_support")
         if not words.supported:
@@ -629,13 +676,40 @@ class Journey:
             words.run_id,
             None,
             words.conversation,
-            words.match.phrase,
+            words.screening.label,
             words.text,
             words.source,
             words.written_at,
             _problem(error),
         )
         self.alerts.hold(item)
+
+    async def _concern_unstored(self, step: _Step) -> None:
+        """Show a concern's note though it could not be stored (nothing else is sent for it)."""
+        note = self.notes.note(self._language(None, step.who), None)
+        try:
+            await self.sender.deliver(step.who.chat_id, [note], None)
+        except (TelegramError, Unreachable) as failure:
+            log.error("could not show a concern's note to a participant: %s", failure)
+
+    async def _stranger(self, who: Who, words: Screened | None) -> None:
+        """Answer someone who never agreed to take part: nothing of theirs is kept.
+
+        Words of risk get the urgent support lines first, a concern its note; then the intro.
+        """
+        if words is not None and words.risk:
+            await self._urgent_support(who)
+        elif words is not None and words.concern:
+            await self._send(who.chat_id, [self.notes.note(self._language(None, who), None)], None)
+        await self._introduce(who)
+
+    async def _aside(self, step: _Step) -> None:
+        """Store a concern written outside any answer (an edit), and show its note."""
+        contact, run = await self.repository.contact_and_run(step.who.user_id)
+        if contact is None:
+            await self._stranger(step.who, step.words)
+            return
+        await self._flag_and_support(step, contact.participant, run)
 
     async def _support_now(self, chat_id: int, language: str) -> None:
         lines = render_support(self.support, None, language, urgent_only=True)

@@ -32,8 +32,10 @@ class FlagContext:
 
 
 def alert(flag: Flag, context: FlagContext, *, heading: str | None = None) -> str:
-    """Describe a flag as it now stands: the words, the check-in and the review."""
+    """Describe a flag (or a concern) as it now stands: the words, the check-in, the review."""
     title = f"Safeguarding flag F-{flag.id}"
+    if flag.priority == "concern":
+        title = f"Safeguarding concern F-{flag.id} (lower priority)"
     if flag.urgent_at is not None:
         title = f"URGENT: {title}"
     lines = [f"{heading} {title}" if heading else title]
@@ -94,6 +96,12 @@ def _words(flag: Flag) -> str:
 
 
 def _check_in(flag: Flag) -> str:
+    if flag.priority == "concern":
+        return (
+            "No check-in and no alert (a concern): Heard shows a short note with support lines "
+            "(not more than once a day) and the conversation goes on. The answer is not "
+            "withheld from exports."
+        )
     if flag.urgent_at is not None:
         return (
             f"Check-in: they pressed “I need help now” at {_at(flag.urgent_at)} and were shown "

@@ -38,13 +38,21 @@ class ReviewHandlers:
         app.add_handler(CallbackQueryHandler(self.outcome, pattern=r"^v1\|f\|"))
 
     async def flags(self, person: Who, args: list[str], context: Context) -> None:
-        """Show open flags, oldest first, each with outcome buttons."""
+        """Show open flags, then concerns (lower priority), oldest first, with outcome buttons."""
         open_flags = (await self.access.repository.flags())[:SHOWN_FLAGS]
         await self.access.record(person.user_id, "flags", f"viewed {len(open_flags)} open")
         if not open_flags:
             await self._reply(person, [Send(self.words("flags_none"))])
             return
-        messages: list[Outgoing] = [Send(self.words("flags_heading", count=len(open_flags)))]
+        concerns = sum(1 for flag in open_flags if flag.priority == "concern")
+        heading = (
+            self.words("flags_heading", count=len(open_flags))
+            if not concerns
+            else self.words(
+                "flags_heading_concerns", flags=len(open_flags) - concerns, concerns=concerns
+            )
+        )
+        messages: list[Outgoing] = [Send(heading)]
         for flag in open_flags:
             buttons = tuple(
                 (Button(self.words(f"button_outcome_{o}"), FlagButton(flag.id, o).encode()),)

@@ -9,7 +9,7 @@ from telegram import CallbackQuery, Chat, Message, MessageEntity, Sticker, Updat
 from telegram.error import NetworkError
 
 from bot.backlog import FloodGuard
-from bot.safeguarding.screening import Match
+from bot.safeguarding.verdicts import OK, Screening, Verdict
 from bot.sender import Unreachable
 from conversations.catalog import catalog
 from storage.repository import Contact, Participant
@@ -67,7 +67,11 @@ class Sender:
 
 
 def screen(text):
-    return Match("suicide", text, "suicide") if "kill myself" in text else None
+    if "kill myself" in text:
+        return Screening(Verdict.FLAG, "kill myself", "suicide", sentence=text)
+    if "hard to cope" in text:
+        return Screening(Verdict.CONCERN, score=0.6, sentence=text)
+    return OK
 
 
 def guard() -> Any:
@@ -107,6 +111,15 @@ async def test_backlog_words_of_risk_go_through_and_are_not_kept():
     assert await flood.absorb(text(1, "I want to kill myself")) is False
     assert flood.repository.kept == []
     assert flood.sender.sent == []
+
+
+async def test_backlog_a_concern_is_kept_like_other_words_not_handled_in_the_flood():
+    flood = guard()
+    assert await flood.absorb(text(1, "It is hard to cope some days")) is True
+    assert [(k[2], k[3]) for k in flood.repository.kept] == [
+        ("It is hard to cope some days", "flood")
+    ]
+    assert flood.sender.sent == [(PARTICIPANT, catalog("en")("flood_wait"))]
 
 
 async def test_backlog_commands_go_through():

@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import serve
+from bot.safeguarding.screening import Screener
 from bot.settings import Settings, load_settings
+from tests.support.concerns import PhraseScreener
 from tests.support.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,14 +62,22 @@ def bot_environment(server: FakeTelegram, database: Path, flows: Path, default_f
 
 
 class InProcessBot:
-    """Heard's `serve` in this event loop, with a hook that says when an update is done."""
+    """Heard's `serve` in this event loop, with a hook that says when an update is done.
+
+    `screener` screens what people write; None: Heard's own (the phrase list and the model).
+    """
 
     def __init__(
-        self, settings: Settings, clock: FixedClock, redelivery_seconds: float = 0.5
+        self,
+        settings: Settings,
+        clock: FixedClock,
+        redelivery_seconds: float = 0.5,
+        screener: Screener | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.redelivery_seconds = redelivery_seconds
+        self.screener = screener
         self._stop = asyncio.Event()
         self._done: set[int] = set()
         self._changed = asyncio.Condition()
@@ -83,6 +93,7 @@ class InProcessBot:
                 on_processed=self._processed,
                 redelivery_seconds=self.redelivery_seconds,
                 dispatch_seconds=0.2,
+                screener=self.screener,
             )
         )
         waiting = server.polls_waiting
@@ -139,8 +150,13 @@ async def started(
     *,
     admins: tuple[int, ...],
     safeguarding_chat: int | None,
+    screener: Screener | None = None,
 ) -> InProcessBot:
-    """Start Heard in this event loop on the sample conversation, with admins and a chat."""
+    """Start Heard in this event loop on the sample conversation, with admins and a chat.
+
+    What people write is screened by the phrase list alone unless `screener` says otherwise
+    (tests.support.concerns: the bot's tests pin screening, as they pin time).
+    """
     settings = bot_settings(
         server,
         database,
@@ -149,7 +165,7 @@ async def started(
         heard_admins=admins,
         heard_safeguarding_chat=safeguarding_chat,
     )
-    bot = InProcessBot(settings, clock)
+    bot = InProcessBot(settings, clock, screener=screener or PhraseScreener())
     await bot.start(server)
     return bot
 

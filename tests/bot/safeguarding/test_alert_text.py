@@ -35,6 +35,16 @@ def test_alert_text_follows_the_check_in_and_the_review():
     assert "/reply" not in text
 
 
+def test_alert_text_a_concern_says_its_priority_and_that_nobody_was_alerted():
+    concern = replace(FLAG, phrase="risk model 0.62", alerted_at=None, priority="concern")
+    text = alert(concern, CONTEXT)
+    assert text.startswith("Safeguarding concern F-12 (lower priority)\nParticipant: P-7KQ2MX")
+    assert "Matched: risk model 0.62" in text
+    assert "No check-in and no alert (a concern)" in text
+    assert "asked if they are safe" not in text
+    assert "Review: not reviewed yet." in text
+
+
 def test_alert_text_says_where_words_outside_an_answer_were_written():
     places: list[tuple[FlagSource, str]] = [
         ("caption", "the caption of a photo, video or file"),
