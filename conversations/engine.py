@@ -198,6 +198,11 @@ def _apply(
         return _answer(flow, state, step, value, effects)
     assert isinstance(action, Text)
     parsed = parse_text(step, action.text)
+    if isinstance(parsed, Reprompt) and action.risk:
+        # Words of risk that are no answer (too long, not a number): support comes first, and
+        # the question is asked again once they say they are safe.
+        effects.append(CheckIn())
+        return state.model_copy(update={"status": "checking"})
     if isinstance(parsed, Reprompt):
         return _reprompt(flow, state, parsed, effects)
     if parsed == "done":

@@ -808,6 +808,38 @@ def test_advance_check_in_choices(sample: Flow) -> None:
     assert resumed.effects[-1] == Ask("change", 3, 4)
 
 
+@pytest.mark.parametrize(
+    ("steps", "text"),
+    [
+        # Longer than the question's 50 characters.
+        (
+            [Begin(), Pick("used", "no")],
+            "I have sorted out who gets my things, I know which night",
+        ),
+        # Not a number from 1 to 5 at the scale question.
+        ([Begin(), Pick("used", "yes")], "I just want to end it all"),
+    ],
+)
+def test_advance_risky_text_that_is_no_answer_checks_in_not_reprompts(
+    sample: Flow, steps: list[Input], text: str
+) -> None:
+    state = run(sample, steps)
+    asked_before = state.current
+
+    outcome = advance(sample, state, Text(text, risk=True), LATER)
+
+    assert outcome.effects == (CheckIn(),)
+    assert outcome.records() == []
+    assert outcome.state.status == "checking"
+    assert outcome.state.current == asked_before
+    asked = advance(sample, outcome.state, Safe(), LATER).effects[-1]
+    assert isinstance(asked, Ask)
+    assert asked.step == asked_before
+    # The same words without risk are only asked to be put another way.
+    plain = advance(sample, state, Text(text), LATER)
+    assert not any(isinstance(effect, CheckIn) for effect in plain.effects)
+
+
 def test_advance_risky_text_to_a_choice_question_checks_in_without_an_answer(
     sample: Flow,
 ) -> None:
