@@ -34,6 +34,7 @@ from bot.safeguarding.alerts import Alerts
 from bot.safeguarding.destination import check_alert_chat
 from bot.safeguarding.recipients import Recipients
 from bot.safeguarding.review import ReviewHandlers
+from bot.safeguarding.risk_model import RiskModel, RiskModelError
 from bot.safeguarding.screening import PhraseList, PhraseListError, Screener
 from bot.safeguarding.unstored import FlagSpool
 from bot.safeguarding.watch import RiskWatch
@@ -126,7 +127,7 @@ async def serve(
         processor = ChatOrderedProcessor(locks, on_processed=on_processed)
         app = build_application(settings, processor)
         sender = TelegramSender(app.bot)
-        watch = RiskWatch(screener or Screener(phrases))
+        watch = RiskWatch(screener or _screener(phrases))
         recipients = Recipients(
             sender, repository, clock, settings.heard_safeguarding_chat, settings.heard_admins
         )
@@ -276,6 +277,14 @@ def _phrases(settings: Settings) -> PhraseList:
         return PhraseList.load(settings.heard_risk_phrases)
     except PhraseListError as error:
         raise StartupError(f"HEARD_RISK_PHRASES: {error}") from None
+
+
+def _screener(phrases: PhraseList) -> Screener:
+    """Build the screener with the shipped risk model; a broken model file stops start-up."""
+    try:
+        return Screener(phrases, RiskModel.shipped())
+    except RiskModelError as error:
+        raise StartupError(f"the risk model: {error}") from None
 
 
 def _support(settings: Settings, clock: Clock) -> SupportFile:

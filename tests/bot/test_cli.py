@@ -240,6 +240,22 @@ def test_cli_check_reports_a_broken_risk_phrase_file(capsys, monkeypatch, tmp_pa
     assert f"{broken}:1: error: 'themes' is missing" in out
 
 
+def test_cli_check_and_start_up_report_a_broken_risk_model(capsys, monkeypatch, tmp_path):
+    from bot.app import StartupError, _screener
+    from bot.safeguarding.risk_model import RiskModel
+    from bot.safeguarding.screening import PhraseList
+
+    broken = tmp_path / "risk_model.json"
+    broken.write_text('{"format": 1}', encoding="utf-8")
+    monkeypatch.setattr(RiskModel, "shipped", classmethod(lambda cls: cls.load(broken)))
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert f"{broken}: not a risk model file" in out
+    with pytest.raises(StartupError) as error:
+        _screener(PhraseList.shipped())
+    assert str(error.value).startswith(f"the risk model: {broken}: not a risk model file")
+
+
 def test_cli_check_warns_when_risk_phrases_are_due_a_review(capsys, monkeypatch, tmp_path):
     from bot.safeguarding.screening import PhraseList
 
