@@ -10,6 +10,7 @@ import pytest
 
 import bot.app
 from bot.exports.export import export
+from bot.safeguarding.risk_model import RiskModel
 from bot.safeguarding.screening import PhraseList, Screener
 from bot.safeguarding.verdicts import Screening, Verdict
 from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT
@@ -366,9 +367,9 @@ async def test_concern_heard_screens_with_a_screener_of_the_phrases_it_loads(
     built = []
 
     class Spy(Screener):
-        def __init__(self, phrases):
-            super().__init__(phrases)
-            built.append(phrases)
+        def __init__(self, phrases, model=None):
+            super().__init__(phrases, model)
+            built.append((phrases, model))
 
         def screen(self, text):
             if CONCERN in text:
@@ -385,7 +386,9 @@ async def test_concern_heard_screens_with_a_screener_of_the_phrases_it_loads(
         shown = len(user.messages())
         await user.send(CONCERN)  # to "Have you used the service?": no answer, but a concern
         assert user.texts_since(shown)[0].startswith(NOTE)
-        assert [phrases.source for phrases in built] == [PhraseList.shipped().source]
+        assert [(phrases.source, model) for phrases, model in built] == [
+            (PhraseList.shipped().source, RiskModel.shipped())
+        ]
         assert rows(database, "SELECT priority, phrase, source FROM flags") == [
             ("concern", "risk model 0.50", "message")
         ]
