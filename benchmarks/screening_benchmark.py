@@ -1,10 +1,11 @@
-"""## Risk screening (issue 15) on the held-out evaluation file; its speed; start-up cost.
+"""Benchmark: risk screening on the held-out evaluation sets; its speed; start-up cost.
 
-1. Accuracy on each held-out set, per category and overall, against the issue's targets. Both
-   were written by people who never saw the phrase list or the training lines, and neither is
-   ever used for training or tuning. Set 1 (benchmarks/data/screening_heldout_*.tsv) was
-   written before any tuning; set 2 (benchmarks/fresh/screening_fresh_*.tsv) after set 1's
-   figures had been seen once, before the tuning that followed.
+1. Accuracy on each held-out set, per category and overall, against the issue's targets. Each
+   was written by people who never saw the phrase list, the training lines or the other sets,
+   and none is ever used for training or tuning. Set 1 (benchmarks/data/screening_heldout_*)
+   was written before any tuning; set 2 (benchmarks/fresh/screening_fresh_*) after set 1's
+   figures had been seen once, before the tuning that followed; set 3
+   (benchmarks/fresh3/screening_third_*) after both had been seen, before the last round.
    The baseline, in the same run, is the phrase list alone as it screened before the three
    verdicts (a match flags, nothing else is a concern).
 2. Time per answer: the held-out lines as typical answers, and 1,000-character answers (held-out
@@ -36,10 +37,11 @@ from bot.safeguarding.screening import Screener
 from bot.safeguarding.verdicts import OK, Screening, Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
-# Each set: its name, and its files. The second was written after the first had been looked at.
+# Each set: its name and its files; each was written before the tuning round after it.
 SETS = (
     ("held-out 1", sorted((ROOT / "benchmarks" / "data").glob("screening_heldout_*.tsv"))),
     ("held-out 2", sorted((ROOT / "benchmarks" / "fresh").glob("screening_fresh_*.tsv"))),
+    ("held-out 3", sorted((ROOT / "benchmarks" / "fresh3").glob("screening_third_*.tsv"))),
 )
 BASELINE = "251dcd6"  # the last commit before the risk model and the three verdicts
 TARGETS = {"reach": 0.95, "alert_recall": 0.85, "false_alerts": 0.05, "false_reach": 0.15}
