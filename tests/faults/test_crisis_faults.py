@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from storage.repository import StorageUnavailable
+from storage.sqlite import SQLiteRepository
 from tests.bot.conftest import SAFEGUARDING_CHAT
 from tests.support.coordinating import joined
 from tests.support.database import rows
@@ -104,3 +106,45 @@ async def test_crisis_database_locked_still_gives_support_and_an_alert(
 
     await until(stored_note, timeout=10)
     assert rows(database, "SELECT alerted_at IS NOT NULL FROM flags") == [(1,)]
+
+
+async def test_crisis_need_help_now_reaches_a_person_when_the_database_cannot_be_read(
+    at_free_text, fake, database, monkeypatch
+):
+    fake.send_text(at_free_text.user_id, RISK)
+    await until(lambda: "Are you safe right now?" in at_free_text.last_text(), timeout=10)
+    await flags_alerted(fake, database)
+
+    # The read of who pressed the button fails as a failing disk makes it fail (SQLite's own
+    # locks cannot stop a reader in WAL mode, so the failure is put at the repository's edge).
+    async def unreadable(self, user_id):
+        raise StorageUnavailable("disk I/O error")
+
+    monkeypatch.setattr(SQLiteRepository, "contact_and_run", unreadable)
+    await at_free_text.press("I need help now")
+
+    def urgent_lines():
+        return any(
+            "999" in m.display_text and "could not save" in m.display_text
+            for m in fake.chat_messages(at_free_text.chat_id)
+        )
+
+    await until(urgent_lines, timeout=10)
+
+    def urgent_post():
+        return any(
+            m.display_text.startswith("URGENT: safeguarding alert U-")
+            and "They pressed “I need help now”." in m.display_text
+            and "disk I/O error" in m.display_text
+            for m in fake.chat_messages(SAFEGUARDING_CHAT)
+        )
+
+    await until(urgent_post, timeout=10)
+    # The database answers again: the press is stored as its own flag, and the group is told.
+    monkeypatch.undo()
+    await query_gives(
+        database,
+        "SELECT source, stored_at IS NOT NULL FROM flags ORDER BY id",
+        [("answer", 0), ("help_button", 1)],
+        20,
+    )
