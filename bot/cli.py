@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.app import StartupError, purge_expired, serve
+from bot.backup import BackupError, database_files, take_backup
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
 from bot.exports.scope import ScopeError, chosen_scope
@@ -90,6 +91,17 @@ def parser() -> argparse.ArgumentParser:
     train_cli.add_parser(sub)
     report_cli.add_parser(sub)
     rounds_cli.add_parser(sub)
+    backup = sub.add_parser(
+        "backup",
+        help="copy the database consistently, even while the bot runs",
+        description="Copy HEARD_DATABASE to PATH with SQLite's online backup API (safe while "
+        "the bot runs; copying the file by hand is not), check the copy (integrity and every "
+        "table's row count, printed), and make it readable by its owner only. Audited.",
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="the backup file to write")
+    backup.add_argument(
+        "--replace", action="store_true", help="write over PATH if it exists already"
+    )
     export = sub.add_parser(
         "export",
         help="export results as CSV, Excel or JSON",
@@ -122,6 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return graph(args.flow, args.env_file)
         if args.command == "export":
             settings = load_settings(args.env_file)
+            if args.output.resolve() in database_files(settings.heard_database):
+                print(
+                    f"heard: refusing to write the export over the database ({args.output})",
+                    file=sys.stderr,
+                )
+                return 2
             return asyncio.run(
                 run_export(
                     settings,
@@ -140,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return screen_cli.run(args)
         if args.command == "train-model":
             return train_cli.run(args)
+        if args.command == "backup":
+            return asyncio.run(run_backup(load_settings(args.env_file), args.path, args.replace))
         if args.command == "purge":
             return asyncio.run(purge(load_settings(args.env_file), args.dry_run))
         if args.command == "audit":
@@ -234,6 +254,29 @@ async def run_export(
     finally:
         await repository.close()
     print(f"wrote {summary.runs} conversation run(s), {summary.answers} answer(s) to {output}")
+    return 0
+
+
+async def run_backup(settings: Settings, path: Path, replace: bool) -> int:
+    """Take a verified backup of the database, print what it holds, and audit it."""
+    try:
+        made = await asyncio.to_thread(take_backup, settings.heard_database, path, replace=replace)
+    except BackupError as error:
+        print(f"heard: {error}", file=sys.stderr)
+        return 2
+    rows = sum(made.tables.values())
+    print(
+        f"backed up {settings.heard_database} to {made.path}: {made.size:,} bytes, "
+        f"{len(made.tables)} tables, {rows:,} rows; integrity check ok"
+    )
+    for table, count in made.tables.items():
+        print(f"{table}\t{count}")
+    repository = await existing_database(settings)
+    try:
+        detail = f"to {made.path}: {len(made.tables)} tables, {rows} rows"
+        await repository.audit("heard backup", "backup", detail, SystemClock().now())
+    finally:
+        await repository.close()
     return 0
 
 

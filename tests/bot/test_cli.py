@@ -45,6 +45,7 @@ def test_cli_every_command_has_help():
         "audit",
         "purge",
         "screen",
+        "backup",
         "train-model",
         "export",
         "report",
