@@ -23,6 +23,7 @@ from bot.dispatch.pacing import SendPacer
 from bot.exports.telegram import ExportHandlers
 from bot.flows import FlowLibrary
 from bot.handlers import Handlers
+from bot.instance_lock import InstanceLock, InstanceLocked
 from bot.journey import Journey
 from bot.processor import ChatOrderedProcessor
 from bot.reports.telegram import ReportHandlers
@@ -106,9 +107,11 @@ async def serve(
     """
     clock = clock or SystemClock()
     folder = settings.heard_conversations
+    lock = _instance_lock(settings.heard_database)
     try:
         repository = await SQLiteRepository.open(settings.heard_database)
     except Exception as error:
+        lock.release()
         raise StartupError(
             f"HEARD_DATABASE: cannot open {settings.heard_database}: {error}"
         ) from None
@@ -182,6 +185,7 @@ async def serve(
         await _run(app, settings, journey, access, locks, stop, dispatcher, timers)
     finally:
         await repository.close()
+        lock.release()
 
 
 async def _run(
@@ -277,6 +281,16 @@ def _phrases(settings: Settings) -> PhraseList:
         return PhraseList.load(settings.heard_risk_phrases)
     except PhraseListError as error:
         raise StartupError(f"HEARD_RISK_PHRASES: {error}") from None
+
+
+def _instance_lock(database: Path) -> InstanceLock:
+    """Take the database's one-bot lock; another bot holding it stops start-up, naming it."""
+    try:
+        return InstanceLock.take(database)
+    except InstanceLocked as error:
+        raise StartupError(str(error)) from None
+    except OSError as error:
+        raise StartupError(f"HEARD_DATABASE: cannot lock {database}: {error}") from None
 
 
 def _screener(phrases: PhraseList) -> Screener:
