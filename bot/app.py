@@ -290,7 +290,9 @@ def _instance_lock(database: Path) -> InstanceLock:
     except InstanceLocked as error:
         raise StartupError(str(error)) from None
     except OSError as error:
-        raise StartupError(f"HEARD_DATABASE: cannot lock {database}: {error}") from None
+        # Most often the database's folder is missing or not writable: say so as for the file.
+        reason = error.strerror or str(error)
+        raise StartupError(f"HEARD_DATABASE: cannot open {database}: {reason}") from None
 
 
 def _screener(phrases: PhraseList) -> Screener:
