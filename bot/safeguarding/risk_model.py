@@ -86,17 +86,16 @@ class RiskModel:
     @classmethod
     def from_dict(cls, data: Any, source: str = "<model>") -> RiskModel:
         """Build a model from its JSON form."""
+        found = data.get("format") if isinstance(data, dict) else None
+        if found is not None and found != FORMAT:
+            raise RiskModelError(f"{source}: model format {found}, not {FORMAT}")
         try:
-            if data["format"] != FORMAT:
-                raise RiskModelError(f"{source}: model format {data['format']}, not {FORMAT}")
             table = data["features"]
             idf = {feature: float(pair[0]) for feature, pair in table.items()}
             weighted = {feature: float(pair[1]) for feature, pair in table.items()}
             trained_on = {str(name): str(digest) for name, digest in data["trained_on"].items()}
             return cls(idf, weighted, float(data["intercept"]), trained_on)
         except (KeyError, TypeError, IndexError, ValueError, AttributeError) as error:
-            if isinstance(error, RiskModelError):
-                raise
             raise RiskModelError(f"{source}: not a risk model file ({error!r})") from None
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,32 +110,39 @@ class RiskModel:
 
     def score(self, normal: str) -> float:
         """Return the probability the model gives that normalised text shows risk (0 to 1)."""
-        words, chars = _grams(normal)
-        word_total, word_norm = _sums(words, self._split[0])
-        char_total, char_norm = _sums(chars, self._split[1])
-        total, norm = word_total + char_total, word_norm + char_norm
+        total, norm = self._sums(normal)
         logit = self.intercept + (total / math.sqrt(norm) if norm else 0.0)
         return _sigmoid(logit)
 
     def contributions(self, normal: str, top: int = 5) -> list[Contribution]:
         """Return the features that pushed the score up most, for explaining a verdict."""
-        counts = features(normal)
-        _, norm = self._sums(counts)
+        shares: dict[str, float] = {}
+        _, norm = self._sums(normal, shares)
         if not norm:
             return []
         scale = 1 / math.sqrt(norm)
-        shares = [
-            Contribution(feature, _tf(count) * self.weighted[feature] * scale)
-            for feature, count in counts.items()
-            if feature in self.weighted
-        ]
-        shares.sort(key=lambda share: -share.weight)
-        return [share for share in shares[:top] if share.weight > 0]
+        found = [Contribution(feature, share * scale) for feature, share in shares.items()]
+        found.sort(key=lambda share: -share.weight)
+        return [share for share in found[:top] if share.weight > 0]
 
-    def _sums(self, counts: Mapping[str, int]) -> tuple[float, float]:
-        """Return the dot product with the weights and the squared norm of the tf-idf vector."""
-        pairs = {feature: (self.idf[feature], self.weighted[feature]) for feature in self.idf}
-        return _sums(counts, pairs)
+    def _sums(self, normal: str, shares: dict[str, float] | None = None) -> tuple[float, float]:
+        """Return the dot product with the weights and the squared norm of the tf-idf vector.
+
+        `shares`, if given, gets each known feature's part of the dot product.
+        """
+        total = norm = 0.0
+        for prefix, counts, table in zip(("w:", "c:"), _grams(normal), self._split, strict=True):
+            for gram, count in counts.items():
+                known = table.get(gram)
+                if known is None:
+                    continue
+                tf = 1.0 + math.log(count) if count > 1 else 1.0  # sublinear, as in training
+                part = tf * known[1]
+                total += part
+                norm += (tf * known[0]) ** 2
+                if shares is not None:
+                    shares[prefix + gram] = part
+        return total, norm
 
     @cached_property
     def _split(self) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
@@ -147,26 +153,6 @@ class RiskModel:
             kind, gram = feature[:2], feature[2:]
             (words if kind == "w:" else chars)[gram] = (idf, self.weighted[feature])
         return words, chars
-
-
-def _sums(
-    counts: Mapping[str, int], table: Mapping[str, tuple[float, float]]
-) -> tuple[float, float]:
-    """Return the dot product with the weights and the squared norm of the tf-idf vector."""
-    total = norm = 0.0
-    for gram, count in counts.items():
-        found = table.get(gram)
-        if found is None:
-            continue
-        tf = 1.0 + math.log(count) if count > 1 else 1.0
-        total += tf * found[1]
-        norm += (tf * found[0]) ** 2
-    return total, norm
-
-
-def _tf(count: int) -> float:
-    """Sublinear term frequency, as TfidfVectorizer(sublinear_tf=True) computes it."""
-    return 1.0 + math.log(count)
 
 
 def _sigmoid(value: float) -> float:
