@@ -234,10 +234,10 @@ Score = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _Verdicts(_Strict):
-    flag_at: Score = 0.65
-    concern_at: Score = 0.3
-    phrase_flag_at: Score = 0.4
-    cue_flag_at: Score = 0.9
+    flag_at: Score = Thresholds.flag_at
+    concern_at: Score = Thresholds.concern_at
+    phrase_flag_at: Score = Thresholds.phrase_flag_at
+    cue_flag_at: Score = Thresholds.cue_flag_at
 
     @model_validator(mode="after")
     def _in_order(self) -> _Verdicts:
