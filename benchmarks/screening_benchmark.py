@@ -148,9 +148,10 @@ def _row(name: str, tally: Tally, base: Tally) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def accuracy_tables(name: str, paths: list[Path], screener: Screener) -> list[str]:
+def accuracy_tables(
+    name: str, paths: list[Path], lines: list[Labelled], screener: Screener
+) -> list[str]:
     """Return one held-out set's figures per category and overall, and the targets."""
-    lines = held_out(paths)
     now, base = accuracy(lines, screener)
     out = [
         f"**{name}**: {len(lines)} lines ({sum(line.risk for line in lines)} risk) from "
@@ -178,8 +179,9 @@ def report(repeat: int) -> str:
     lines: list[Labelled] = []
     for name, paths in SETS:
         if paths:
-            out += accuracy_tables(name, paths, screener)
-            lines += held_out(paths)
+            found = held_out(paths)
+            out += accuracy_tables(name, paths, found, screener)
+            lines += found
     texts = [line.text for line in lines]
     longs = long_answers(texts)
     typical = per_answer_ms(texts, screener.screen, 3)

@@ -98,10 +98,8 @@ class Evaluation:
 
 def evaluate(lines: Iterable[Labelled], screen: Callable[[str], Screening]) -> Evaluation:
     """Screen every labelled line and tally the verdicts."""
-    result = Evaluation()
-    for line in lines:
-        result.add(line, screen(line.text))
-    return result
+    lines = list(lines)
+    return evaluate_each(lines, [screen(line.text) for line in lines])
 
 
 def evaluate_each(lines: Sequence[Labelled], screenings: Sequence[Screening]) -> Evaluation:
