@@ -38,13 +38,26 @@ def database(tmp_path):
     return tmp_path / "heard.db"
 
 
+async def start_heard(fake, database, flows_dir, clock, screener=None):
+    """Start Heard with its admin and safeguarding chat, screening with `screener` if given.
+
+    The staff group exists, with the bot in it, before Heard starts (as in a deployment).
+    """
+    fake.add_bot_to_group(SAFEGUARDING_CHAT, chat_type="group")
+    return await started(
+        fake,
+        database,
+        flows_dir,
+        clock,
+        admins=(ADMIN_ID,),
+        safeguarding_chat=SAFEGUARDING_CHAT,
+        screener=screener,
+    )
+
+
 @pytest.fixture
 async def heard(fake, flows_dir, database, clock):
-    # The staff group exists, with the bot in it, before Heard starts (as in a deployment).
-    fake.add_bot_to_group(SAFEGUARDING_CHAT, chat_type="group")
-    bot = await started(
-        fake, database, flows_dir, clock, admins=(ADMIN_ID,), safeguarding_chat=SAFEGUARDING_CHAT
-    )
+    bot = await start_heard(fake, database, flows_dir, clock)
     yield bot
     await bot.stop()
 

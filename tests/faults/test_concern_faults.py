@@ -4,10 +4,9 @@ import sqlite3
 
 import pytest
 
-from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT
-from tests.support.bot_harness import started
+from tests.bot.conftest import SAFEGUARDING_CHAT, start_heard
 from tests.support.concerns import CONCERN, ConcernScreener
-from tests.support.coordinating import joined
+from tests.support.coordinating import at_free_text
 from tests.support.database import rows
 
 pytestmark = pytest.mark.faults
@@ -17,16 +16,7 @@ NOTE = "Thank you for sharing that."
 
 @pytest.fixture
 async def heard(fake, flows_dir, database, clock):
-    fake.add_bot_to_group(SAFEGUARDING_CHAT, chat_type="group")
-    bot = await started(
-        fake,
-        database,
-        flows_dir,
-        clock,
-        admins=(ADMIN_ID,),
-        safeguarding_chat=SAFEGUARDING_CHAT,
-        screener=ConcernScreener(),
-    )
+    bot = await start_heard(fake, database, flows_dir, clock, ConcernScreener())
     yield bot
     await bot.stop()
 
@@ -34,9 +24,7 @@ async def heard(fake, flows_dir, database, clock):
 async def test_concern_with_the_database_locked_gets_its_note_and_is_asked_again(
     fake, heard, make_user, database
 ):
-    user = make_user(2001)
-    await joined(user)
-    await user.press("No")
+    user = await at_free_text(make_user(2001))
     # Another program holds the write lock for longer than the bot waits (5 s).
     other = sqlite3.connect(database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")

@@ -37,6 +37,14 @@ async def joined(user: ChatUser) -> None:
     await user.press("Yes, I agree")
 
 
+async def at_free_text(user: ChatUser) -> ChatUser:
+    """Agree, then answer "No": the participant is at the free-text question "Why not?"."""
+    await joined(user)
+    await user.press("No")
+    assert "Why not?" in user.last_text()
+    return user
+
+
 async def member(user: ChatUser, contact: bool = True) -> ChatUser:
     """Finish the sample conversation and answer the question about being contacted."""
     await joined(user)

@@ -3,7 +3,6 @@
 import calendar
 import csv
 import json
-import sqlite3
 import time
 
 import pytest
@@ -13,12 +12,12 @@ from bot.exports.export import export
 from bot.safeguarding.risk_model import RiskModel
 from bot.safeguarding.screening import PhraseList, Screener
 from bot.safeguarding.verdicts import Screening, Verdict
-from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT
-from tests.support.bot_harness import InProcessBot, bot_settings, started
+from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT, start_heard
+from tests.support.bot_harness import InProcessBot, bot_settings
 from tests.support.chat_user import ChatUser
 from tests.support.concerns import CONCERN, ConcernScreener
-from tests.support.coordinating import code_of, joined
-from tests.support.database import rows
+from tests.support.coordinating import at_free_text, code_of, joined
+from tests.support.database import rows, unshown
 from tests.support.safeguarding import query_gives
 
 REVIEWER = 7777
@@ -30,16 +29,7 @@ ANOTHER = "The waiting list was long and some days it is hard to cope"
 @pytest.fixture
 async def heard(fake, flows_dir, database, clock):
     """Heard with the shipped phrase list, and a concern for the words in CONCERN."""
-    fake.add_bot_to_group(SAFEGUARDING_CHAT, chat_type="group")
-    bot = await started(
-        fake,
-        database,
-        flows_dir,
-        clock,
-        admins=(ADMIN_ID,),
-        safeguarding_chat=SAFEGUARDING_CHAT,
-        screener=ConcernScreener(),
-    )
+    bot = await start_heard(fake, database, flows_dir, clock, ConcernScreener())
     yield bot
     await bot.stop()
 
@@ -47,11 +37,7 @@ async def heard(fake, flows_dir, database, clock):
 @pytest.fixture
 async def answering(make_user):
     """A participant at the free-text question "Why not?"."""
-    user = make_user(2001)
-    await joined(user)
-    await user.press("No")
-    assert "Why not?" in user.last_text()
-    return user
+    return await at_free_text(make_user(2001))
 
 
 def csv_rows(path):
@@ -337,14 +323,8 @@ async def test_concern_while_the_question_was_not_shown_is_kept_stored_and_noted
     bot = InProcessBot(settings, clock, redelivery_seconds=600, screener=ConcernScreener())
     await bot.start(fake)
     try:
-        user = ChatUser(fake, 2002, settle=bot.settle)
-        await joined(user)
-        await user.press("No")
-        # As after a crash, or Telegram failing, between storing an answer and showing the next.
-        db = sqlite3.connect(database)
-        with db:
-            db.execute("UPDATE runs SET needs_delivery = 1")
-        db.close()
+        user = await at_free_text(ChatUser(fake, 2002, settle=bot.settle))
+        unshown(database)
         shown = len(user.messages())
         await user.send(CONCERN)
 

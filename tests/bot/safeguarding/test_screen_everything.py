@@ -1,15 +1,14 @@
 """Everything a person writes is screened: captions, edits, and words typed before a question."""
 
 import calendar
-import sqlite3
 
 import pytest
 
 from tests.bot.conftest import SAFEGUARDING_CHAT
 from tests.support.bot_harness import InProcessBot, bot_settings
 from tests.support.chat_user import ChatUser
-from tests.support.coordinating import joined
-from tests.support.database import rows
+from tests.support.coordinating import at_free_text, joined
+from tests.support.database import rows, unshown
 from tests.support.safeguarding import flags_alerted
 
 RISK = "I want to end my life"
@@ -114,14 +113,8 @@ async def test_screen_text_while_the_question_was_not_shown_is_kept_aside(
     bot = InProcessBot(settings, clock, redelivery_seconds=600)
     await bot.start(fake)
     try:
-        user = ChatUser(fake, 2002, settle=bot.settle)
-        await joined(user)
-        await user.press("No")
-        # As after a crash, or Telegram failing, between storing an answer and showing the next.
-        db = sqlite3.connect(database)
-        with db:
-            db.execute("UPDATE runs SET needs_delivery = 1")
-        db.close()
+        user = await at_free_text(ChatUser(fake, 2002, settle=bot.settle))
+        unshown(database)
         shown = len(user.messages())
         await user.send("Too far away")
 

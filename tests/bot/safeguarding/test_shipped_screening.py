@@ -10,9 +10,8 @@ import pytest
 
 from bot.safeguarding.screening import Screener
 from bot.safeguarding.verdicts import Verdict
-from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT
-from tests.support.bot_harness import started
-from tests.support.coordinating import joined
+from tests.bot.conftest import SAFEGUARDING_CHAT, start_heard
+from tests.support.coordinating import at_free_text
 from tests.support.database import rows
 from tests.support.safeguarding import alerts_in, query_gives
 
@@ -35,16 +34,7 @@ def test_the_words_are_what_these_tests_say_they_are():
 
 @pytest.fixture
 async def heard(fake, flows_dir, database, clock):
-    fake.add_bot_to_group(SAFEGUARDING_CHAT, chat_type="group")
-    bot = await started(
-        fake,
-        database,
-        flows_dir,
-        clock,
-        admins=(ADMIN_ID,),
-        safeguarding_chat=SAFEGUARDING_CHAT,
-        screener=Screener.shipped(),
-    )
+    bot = await start_heard(fake, database, flows_dir, clock, Screener.shipped())
     yield bot
     await bot.stop()
 
@@ -52,11 +42,7 @@ async def heard(fake, flows_dir, database, clock):
 @pytest.fixture
 async def answering(make_user):
     """A participant at the free-text question "Why not?"."""
-    user = make_user(2001)
-    await joined(user)
-    await user.press("No")
-    assert "Why not?" in user.last_text()
-    return user
+    return await at_free_text(make_user(2001))
 
 
 async def test_words_only_the_model_reads_as_risk_get_the_check_in_and_an_alert(
