@@ -72,7 +72,6 @@ def _copy(database: Path, partial: Path) -> None:
     with _connect(database) as source, _connect(partial) as copy:
         source.backup(copy, pages=PAGES_PER_STEP)
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-    os.chmod(partial, 0o600)
     with open(partial, "rb") as written:
         os.fsync(written.fileno())
 
