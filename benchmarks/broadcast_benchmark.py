@@ -39,6 +39,7 @@ from benchmarks.bot_processes import DATABASE_NAME, environment
 from benchmarks.fake_server_process import TOKEN
 from benchmarks.process_stats import Usage, usage
 from bot.flows import FlowLibrary
+from storage.audit import Audit
 from storage.repository import ConsentGiven
 from storage.rounds import NewRound
 from storage.sqlite import SQLiteRepository
@@ -98,7 +99,9 @@ async def seed(path: Path, participants: int) -> None:
             )
             await repo.set_contact(who.code, True, now)
         new = NewRound("Broadcast benchmark", FLOW, now, now + timedelta(days=14), "benchmark")
-        await repo.create_round(new, now)
+        await repo.create_round(
+            new, now, lambda round_id: Audit("benchmark", "round created", f"R{round_id}", now)
+        )
     finally:
         await repo.close()
 

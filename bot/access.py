@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 
 from bot.clock import Clock
 from conversations.catalog import catalog
+from storage.audit import Audit
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,13 @@ class Access:
         return role in await self.roles(user_id)
 
     async def record(self, user_id: int, action: str, detail: str = "") -> None:
-        """Write a privileged act to the audit log."""
-        await self.repository.audit(await self.actor(user_id), action, detail, self.clock.now())
+        """Write a privileged act that changed nothing else (a view) to the audit log."""
+        entry = await self.entry(user_id, action, detail)
+        await self.repository.audit(entry.actor, entry.action, entry.detail, entry.at)
+
+    async def entry(self, user_id: int, action: str, detail: str = "") -> Audit:
+        """Make the audit entry for a privileged write, to be stored in the write's transaction."""
+        return Audit(await self.actor(user_id), action, detail, self.clock.now())
 
     async def refused(self, user_id: int, command: str, where: str = "private chat") -> None:
         """Audit an attempt at a command the user may not use there."""

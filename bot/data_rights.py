@@ -16,7 +16,8 @@ from conversations.catalog import Catalog, catalog
 from conversations.engine import RunState
 from conversations.model import MessageStep, text_in
 from conversations.render import Button, Keyboard, Outgoing, PromptButtons, Renderer, Send
-from storage.repository import Participant, Repository, Run
+from storage.audit import Audit
+from storage.repository import Deleted, Participant, Repository, Run
 
 CHOSEN_NATIONS = [nation for nation in NATIONS if nation != "uk"]
 
@@ -85,9 +86,7 @@ class DataRights:
         words = catalog(participant.language)
         done: list[Outgoing] = [PromptButtons(())]
         if button.topic == "delete" and button.value == "y":
-            deleted = await self.repository.delete_participant(participant.code)
-            detail = f"runs {deleted.runs}, answers {deleted.answers}, consents {deleted.consents}"
-            await self.repository.audit("a participant", "deleted their data", detail, self.now)
+            await self.repository.delete_participant(participant.code, self._deletion_entry)
             await self._send(who, [*done, Send(words("deleted"))], message_id)
         elif button.topic == "delete":
             await self._send(who, [*done, Send(words("delete_kept"))], message_id)
@@ -113,6 +112,11 @@ class DataRights:
     def now(self) -> datetime:
         """Return the current time."""
         return self.clock.now()
+
+    def _deletion_entry(self, deleted: Deleted) -> Audit:
+        """Make the audit entry for a deletion, stored in the deletion's own transaction."""
+        detail = f"runs {deleted.runs}, answers {deleted.answers}, consents {deleted.consents}"
+        return Audit("a participant", "deleted their data", detail, self.now)
 
     async def _participant(self, who: Who) -> Participant | None:
         contact = await self.repository.contact_for_user(who.user_id)

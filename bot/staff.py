@@ -47,11 +47,9 @@ class StaffHandlers:
             await self._reply(person, self._usage("grant"))
             return
         user_id, role = parsed
-        new = await self.access.repository.grant_role(
-            user_id, role, person.user_id, self.access.clock.now()
-        )
+        audit = await self.access.entry(person.user_id, "grant", f"{user_id} {role}")
+        new = await self.access.repository.grant_role(user_id, role, person.user_id, audit)
         if new:
-            await self.access.record(person.user_id, "grant", f"{user_id} {role}")
             await self.access.refresh_menu(context.bot, user_id)
         key = "granted" if new else "already_granted"
         await self._reply(person, self.words(key, user=user_id, role=role))
@@ -63,9 +61,9 @@ class StaffHandlers:
             await self._reply(person, self._usage("revoke"))
             return
         user_id, role = parsed
-        removed = await self.access.repository.revoke_role(user_id, role)
+        audit = await self.access.entry(person.user_id, "revoke", f"{user_id} {role}")
+        removed = await self.access.repository.revoke_role(user_id, role, audit)
         if removed:
-            await self.access.record(person.user_id, "revoke", f"{user_id} {role}")
             await self.access.refresh_menu(context.bot, user_id)
         key = "revoked" if removed else "not_granted"
         await self._reply(person, self.words(key, user=user_id, role=role))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from storage.audit import Audit
 from storage.rounds import RoundStore
 from storage.safety import KeptMessage, NewFlag, SafetyStore
 
@@ -246,8 +247,8 @@ class Repository(RoundStore, SafetyStore, Protocol):
     async def runs_of(self, code: str) -> list[Run]:
         """Return a participant's runs, oldest first."""
 
-    async def delete_participant(self, code: str) -> Deleted:
-        """Delete a participant with their identity, consents, runs and answers, in one go."""
+    async def delete_participant(self, code: str, audit: Callable[[Deleted], Audit]) -> Deleted:
+        """Delete a participant with everything of theirs, in one go, audited with the counts."""
 
     async def contact_for_code(self, code: str) -> Contact | None:
         """Return where to reach a participant, by their code."""
@@ -255,11 +256,11 @@ class Repository(RoundStore, SafetyStore, Protocol):
     async def purge(self, now: datetime, retention_days: int, dry_run: bool = False) -> Purged:
         """Delete runs last touched before a time, and people left with nothing; count them."""
 
-    async def grant_role(self, user_id: int, role: Role, granted_by: int, now: datetime) -> bool:
-        """Give a user a role; False if they already had it."""
+    async def grant_role(self, user_id: int, role: Role, granted_by: int, audit: Audit) -> bool:
+        """Give a user a role, audited; False (and nothing audited) if they already had it."""
 
-    async def revoke_role(self, user_id: int, role: Role) -> bool:
-        """Take a role away; False if they did not have it."""
+    async def revoke_role(self, user_id: int, role: Role, audit: Audit) -> bool:
+        """Take a role away, audited; False (and nothing audited) if they did not have it."""
 
     async def roles_of(self, user_id: int) -> set[Role]:
         """Return the roles a user holds in the database."""
@@ -268,7 +269,7 @@ class Repository(RoundStore, SafetyStore, Protocol):
         """Return every role held, by user then role."""
 
     async def audit(self, actor: str, action: str, detail: str, now: datetime) -> None:
-        """Append an entry to the audit log."""
+        """Append an entry to the audit log, for an act that wrote nothing else (a view)."""
 
     async def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
         """Return the newest audit entries, newest first."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
+
+from storage.audit import Audit
 
 RoundStatus = Literal["scheduled", "open", "closed", "cancelled"]
 OutboxKind = Literal["invitation", "reminder", "follow_up", "closed", "feedback"]
@@ -120,8 +122,10 @@ class SendTally:
 class RoundStore(Protocol):
     """Rounds, their outbox and the replies to invitations."""
 
-    async def create_round(self, new: NewRound, now: datetime) -> Round:
-        """Store a new round, scheduled to open."""
+    async def create_round(
+        self, new: NewRound, now: datetime, audit: Callable[[int], Audit]
+    ) -> Round:
+        """Store a new round, scheduled to open, with the audit entry made from its id."""
 
     async def round(self, round_id: int) -> Round | None:
         """Return one round."""
@@ -138,8 +142,10 @@ class RoundStore(Protocol):
     async def close_due_rounds(self, now: datetime) -> list[Round]:
         """Close each open round whose closing time has passed."""
 
-    async def end_round(self, round_id: int, status: RoundStatus, now: datetime) -> bool:
-        """Close or cancel a round: drop unsent invitations and reminders, tell those mid-way."""
+    async def end_round(
+        self, round_id: int, status: RoundStatus, now: datetime, audit: Audit | None
+    ) -> bool:
+        """Close or cancel a round, audited: drop unsent invitations, tell those mid-way."""
 
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int
@@ -191,8 +197,10 @@ class RoundStore(Protocol):
     async def feedback_audience(self, round_id: int) -> int:
         """Count who a round's "you said, we did" message would reach."""
 
-    async def queue_feedback(self, round_id: int, text: str, now: datetime) -> int:
-        """Keep the feedback text and queue it to those who took part; count them."""
+    async def queue_feedback(
+        self, round_id: int, text: str, now: datetime, audit: Callable[[int], Audit]
+    ) -> int:
+        """Keep the feedback text and queue it to those who took part (audited); count them."""
 
     async def queue_follow_ups(
         self,

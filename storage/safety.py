@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from storage.audit import Audit
+
 # Where words of risk were written: an answer, a message outside any question (between
 # questions, after the end, during the check-in), a caption, an edited message, a reply to
 # staff, words typed before their question was shown; or the "I need help now" button.
@@ -168,11 +170,11 @@ class SafetyStore(Protocol):
     ) -> Flag | None:
         """Record a check-in answer on the open flag, not a concern; "help" with none opens one."""
 
-    async def review_flag(self, flag_id: int, reviewer: int, outcome: str, now: datetime) -> bool:
-        """Record a reviewer's outcome; False if there is no such open flag."""
+    async def review_flag(self, flag_id: int, reviewer: int, outcome: str, audit: Audit) -> bool:
+        """Record a reviewer's outcome, audited; False (nothing audited) if no such open flag."""
 
-    async def note_flag(self, flag_id: int, note: str, now: datetime) -> bool:
-        """Add a reviewer's note to a flag; False if there is no such flag."""
+    async def note_flag(self, flag_id: int, note: str, audit: Audit) -> bool:
+        """Add a reviewer's note to a flag, audited; False (nothing audited) if no such flag."""
 
     async def add_alert_post(
         self, flag_id: int | None, chat_id: int, message_id: int, kind: PostKind, now: datetime
@@ -198,8 +200,9 @@ class SafetyStore(Protocol):
         flag_id: int | None = None,
         staff_user_id: int | None = None,
         chat_message_id: int | None = None,
+        audit: Audit | None = None,
     ) -> ContactMessage:
-        """Store a message between staff and a participant."""
+        """Store a message between staff and a participant (with its audit entry, if any)."""
 
     async def contact_message(self, message_id: int) -> ContactMessage | None:
         """Return one message between staff and a participant."""
@@ -215,8 +218,8 @@ class SafetyStore(Protocol):
     async def unrelayed(self) -> list[ContactMessage]:
         """Return participants' messages to staff not yet posted to them."""
 
-    async def mark_relayed(self, message_id: int, now: datetime) -> None:
-        """Note that staff have a participant's message."""
+    async def mark_relayed(self, message_id: int, audit: Audit) -> None:
+        """Note that staff have a participant's message, audited."""
 
     async def set_replying(
         self, participant_code: str, to: int | None, until: datetime | None

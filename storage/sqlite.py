@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from storage.audit import Audit
 from storage.migrations import migrate
 from storage.repository import (
     ConsentGiven,
@@ -28,7 +29,7 @@ from storage.sqlite_base import connect_writer
 from storage.sqlite_contact import ContactQueries, insert_kept
 from storage.sqlite_flags import FlagQueries, forget_words, insert_flag
 from storage.sqlite_rounds import RoundQueries, insert_follow_ups
-from storage.sqlite_staff import StaffQueries
+from storage.sqlite_staff import StaffQueries, write_audit
 
 # Crockford-style letters and digits without the ones people confuse (0/O, 1/I/L, U).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -377,10 +378,13 @@ class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries):
         )
         return [_run(row) for row in rows]
 
-    async def delete_participant(self, code: str) -> Deleted:
-        """Delete a participant with their identity, consents, runs and answers, in one go."""
+    async def delete_participant(self, code: str, audit: Callable[[Deleted], Audit]) -> Deleted:
+        """Delete a participant with their identity, consents, runs and answers, in one go.
 
-        def write(db: sqlite3.Connection) -> list[int]:
+        Audited in the same transaction, with the entry made from what was deleted.
+        """
+
+        def write(db: sqlite3.Connection) -> Deleted:
             counts = []
             for sql in (
                 "SELECT COUNT(*) FROM runs WHERE participant_code = ?",
@@ -395,11 +399,13 @@ class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries):
             forget_words(db, "participant_code = ?", (code,))
             # Foreign keys cascade to identities, consents, runs and their answers.
             db.execute("DELETE FROM participants WHERE code = ?", (code,))
-            return counts
+            deleted = Deleted(*counts)
+            write_audit(db, audit(deleted))
+            return deleted
 
-        counts = await self._atomic(write)
+        deleted = await self._atomic(write)
         await self._checkpoint()
-        return Deleted(*counts)
+        return deleted
 
     async def contact_for_code(self, code: str) -> Contact | None:
         """Return where to reach a participant, by their code."""

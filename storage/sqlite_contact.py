@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from storage.audit import Audit
 from storage.safety import ContactMessage, KeptMessage, StoredKept
 from storage.sqlite_base import SQLiteBase
+from storage.sqlite_staff import write_audit
 
 CONTACT_COLUMNS = (
     "id, participant_code, flag_id, direction, text, staff_user_id, chat_message_id, "
@@ -47,8 +49,9 @@ class ContactQueries(SQLiteBase):
         flag_id: int | None = None,
         staff_user_id: int | None = None,
         chat_message_id: int | None = None,
+        audit: Audit | None = None,
     ) -> ContactMessage:
-        """Store a message between staff and a participant."""
+        """Store a message between staff and a participant (with its audit entry, if any)."""
 
         def write(db: sqlite3.Connection) -> Any:
             cursor = db.execute(
@@ -64,6 +67,8 @@ class ContactQueries(SQLiteBase):
                     now.isoformat(),
                 ),
             )
+            if audit is not None:
+                write_audit(db, audit)
             return db.execute(
                 f"SELECT {CONTACT_COLUMNS} FROM contact_messages WHERE id = ?",
                 (cursor.lastrowid,),
@@ -106,14 +111,15 @@ class ContactQueries(SQLiteBase):
         )
         return [_contact(row) for row in rows]
 
-    async def mark_relayed(self, message_id: int, now: datetime) -> None:
-        """Note that staff have a participant's message."""
+    async def mark_relayed(self, message_id: int, audit: Audit) -> None:
+        """Note that staff have a participant's message, audited."""
 
         def write(db: sqlite3.Connection) -> None:
             db.execute(
                 "UPDATE contact_messages SET relayed_at = ? WHERE id = ?",
-                (now.isoformat(), message_id),
+                (audit.at.isoformat(), message_id),
             )
+            write_audit(db, audit)
 
         await self._atomic(write)
 

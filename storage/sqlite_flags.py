@@ -6,8 +6,10 @@ import sqlite3
 from datetime import datetime
 from typing import Any, Literal
 
+from storage.audit import Audit
 from storage.safety import AlertPost, Flag, FlagPriority, FlagSource, NewFlag, PostKind
 from storage.sqlite_base import SQLiteBase
+from storage.sqlite_staff import write_audit
 
 FLAG_COLUMNS = (
     "id, participant_code, run_id, step_id, phrase, text, created_at, alerted_at, reviewed_at, "
@@ -223,28 +225,34 @@ class FlagQueries(SQLiteBase):
         row = await self._atomic(write)
         return None if row is None else _flag(row)
 
-    async def review_flag(self, flag_id: int, reviewer: int, outcome: str, now: datetime) -> bool:
-        """Record a reviewer's outcome; False if there is no such open flag."""
+    async def review_flag(self, flag_id: int, reviewer: int, outcome: str, audit: Audit) -> bool:
+        """Record a reviewer's outcome, audited; False (nothing audited) if no such open flag."""
 
         def write(db: sqlite3.Connection) -> bool:
             cursor = db.execute(
                 "UPDATE flags SET outcome = ?, reviewed_by = ?, reviewed_at = ?, alert_stale = 1 "
                 "WHERE id = ? AND reviewed_at IS NULL",
-                (outcome, reviewer, now.isoformat(), flag_id),
+                (outcome, reviewer, audit.at.isoformat(), flag_id),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            write_audit(db, audit)
+            return True
 
         return await self._atomic(write)
 
-    async def note_flag(self, flag_id: int, note: str, now: datetime) -> bool:
-        """Add a reviewer's note to a flag; False if there is no such flag."""
+    async def note_flag(self, flag_id: int, note: str, audit: Audit) -> bool:
+        """Add a reviewer's note to a flag, audited; False (nothing audited) if no such flag."""
 
         def write(db: sqlite3.Connection) -> bool:
             cursor = db.execute(
                 "UPDATE flags SET note = ?, noted_at = ? WHERE id = ? AND text IS NOT NULL",
-                (note, now.isoformat(), flag_id),
+                (note, audit.at.isoformat(), flag_id),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            write_audit(db, audit)
+            return True
 
         return await self._atomic(write)
 

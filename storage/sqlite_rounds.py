@@ -8,10 +8,11 @@ claim whose process died is claimed again once the lease has run out.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from storage.audit import Audit
 from storage.round_figures import ROUND_FIGURES_SQL, round_figures_from
 from storage.rounds import (
     CONTACTABLE,
@@ -26,6 +27,7 @@ from storage.rounds import (
     earlier_round,
 )
 from storage.sqlite_base import SQLiteBase
+from storage.sqlite_staff import write_audit
 
 ROUND_COLUMNS = (
     "id, title, flow_id, opens_at, closes_at, audience, reminders, reminder_days, invitation, "
@@ -99,8 +101,10 @@ def insert_follow_ups(
 class RoundQueries(SQLiteBase):
     """Rounds and every proactive send, as rows that survive a restart."""
 
-    async def create_round(self, new: NewRound, now: datetime) -> Round:
-        """Store a new round, scheduled to open."""
+    async def create_round(
+        self, new: NewRound, now: datetime, audit: Callable[[int], Audit]
+    ) -> Round:
+        """Store a new round, scheduled to open, with the audit entry made from its id."""
         audience_sql(new.audience)  # refuse an unknown audience before storing it
 
         def write(db: sqlite3.Connection) -> int | None:
@@ -123,6 +127,8 @@ class RoundQueries(SQLiteBase):
                     new.retention_days,
                 ),
             )
+            assert cursor.lastrowid is not None
+            write_audit(db, audit(cursor.lastrowid))
             return cursor.lastrowid
 
         round_id = await self._atomic(write)
@@ -190,12 +196,18 @@ class RoundQueries(SQLiteBase):
         )
         closed = []
         for row in rows:
-            if await self.end_round(int(row[0]), "closed", now):
+            if await self.end_round(int(row[0]), "closed", now, None):
                 closed.append(_round(row))
         return closed
 
-    async def end_round(self, round_id: int, status: RoundStatus, now: datetime) -> bool:
-        """Close or cancel a round: drop unsent invitations and reminders, tell those mid-way."""
+    async def end_round(
+        self, round_id: int, status: RoundStatus, now: datetime, audit: Audit | None
+    ) -> bool:
+        """Close or cancel a round: drop unsent invitations and reminders, tell those mid-way.
+
+        A person's close or cancel is audited in the same transaction (a round closing at its
+        time is not); False (and nothing audited) if it had already ended.
+        """
 
         def write(db: sqlite3.Connection) -> bool:
             row = db.execute("SELECT status FROM rounds WHERE id = ?", (round_id,)).fetchone()
@@ -222,6 +234,8 @@ class RoundQueries(SQLiteBase):
                     "ON CONFLICT (key) DO NOTHING",
                     (round_id, round_id, stamp(now), round_id),
                 )
+            if audit is not None:
+                write_audit(db, audit)
             return True
 
         return await self._atomic(write)
@@ -443,8 +457,13 @@ class RoundQueries(SQLiteBase):
         row = await self._one(f"SELECT COUNT(*) FROM ({_FEEDBACK_SQL})", (round_id,))
         return int(row[0])
 
-    async def queue_feedback(self, round_id: int, text: str, now: datetime) -> int:
-        """Keep the feedback text and queue it to those who took part; count them."""
+    async def queue_feedback(
+        self, round_id: int, text: str, now: datetime, audit: Callable[[int], Audit]
+    ) -> int:
+        """Keep the feedback text and queue it to those who took part; count them.
+
+        Audited in the same transaction, with the entry made from the count.
+        """
 
         def write(db: sqlite3.Connection) -> int:
             db.execute(
@@ -457,6 +476,7 @@ class RoundQueries(SQLiteBase):
                 f"FROM ({_FEEDBACK_SQL}) WHERE true ON CONFLICT (key) DO NOTHING",
                 (round_id, round_id, stamp(now), round_id),
             )
+            write_audit(db, audit(cursor.rowcount))
             return cursor.rowcount
 
         return await self._atomic(write)

@@ -11,6 +11,7 @@ from bot.flows import FlowLibrary
 from bot.rounds.messages import default_invitation
 from bot.rounds.when import WhenError, describe, parse_when
 from conversations.model import Flow, text_in
+from storage.audit import Audit
 from storage.repository import Repository
 from storage.rounds import (
     CONTACTABLE,
@@ -177,17 +178,16 @@ class RoundPlanner:
 
     async def store(self, new: NewRound, actor: str) -> Round:
         """Store a round already checked part by part, and audit it."""
-        made = await self.repository.create_round(new, self.clock.now())
-        await self.repository.audit(
-            actor,
-            "round created",
-            f"R{made.id} '{made.title}' ({made.flow_id}) opens {made.opens_at.isoformat()} "
-            f"closes {made.closes_at.isoformat()}, audience {made.audience}, "
-            f"{made.reminders} reminder(s)"
-            + (f", kept {made.retention_days} days" if made.retention_days else ""),
-            self.clock.now(),
+        now = self.clock.now()
+        detail = (
+            f"'{new.title}' ({new.flow_id}) opens {new.opens_at.isoformat()} "
+            f"closes {new.closes_at.isoformat()}, audience {new.audience}, "
+            f"{new.reminders} reminder(s)"
+            + (f", kept {new.retention_days} days" if new.retention_days else "")
         )
-        return made
+        return await self.repository.create_round(
+            new, now, lambda round_id: Audit(actor, "round created", f"R{round_id} {detail}", now)
+        )
 
     async def get(self, round_id: int) -> Round:
         """Return a round, or say plainly that there is none."""
@@ -217,10 +217,9 @@ class RoundPlanner:
         if found.status not in ("scheduled", "open"):
             raise PlanError(f"round R{round_id} is already {found.status}")
         status: RoundStatus = "cancelled" if cancel else "closed"
-        await self.repository.end_round(round_id, status, self.clock.now())
-        await self.repository.audit(
-            actor, f"round {status}", f"R{round_id} '{found.title}'", self.clock.now()
-        )
+        now = self.clock.now()
+        audit = Audit(actor, f"round {status}", f"R{round_id} '{found.title}'", now)
+        await self.repository.end_round(round_id, status, now, audit)
         return await self.get(round_id)
 
     async def feedback_reach(self, round_id: int) -> tuple[Round, int]:
@@ -256,11 +255,15 @@ class RoundPlanner:
         """Queue the feedback to those who took part and want updates; count them."""
         words = self.feedback_text(text)
         await self.feedback_reach(round_id)
-        count = await self.repository.queue_feedback(round_id, words, self.clock.now())
-        await self.repository.audit(
-            actor, "feedback sent", f"R{round_id} to {count} participant(s)", self.clock.now()
+        now = self.clock.now()
+        return await self.repository.queue_feedback(
+            round_id,
+            words,
+            now,
+            lambda count: Audit(
+                actor, "feedback sent", f"R{round_id} to {count} participant(s)", now
+            ),
         )
-        return count
 
 
 def audience_label(audience: str) -> str:

@@ -27,6 +27,7 @@ from bot.safeguarding.unstored import FlagSpool, Unstored, stored_note, unstored
 from bot.sender import Sender, Unreachable
 from conversations.model import text_in
 from conversations.render import Send, SettlePrompt
+from storage.audit import Audit
 from storage.repository import Repository, StorageUnavailable
 from storage.safety import AlertPost, Flag, PostKind
 
@@ -228,10 +229,8 @@ class Alerts:
             for chat, message_id in posted:
                 flag_id = flag.id if flag else None
                 await self.repository.add_alert_post(flag_id, chat, message_id, "reply", now)
-            await self.repository.mark_relayed(message.id, now)
-            await self.repository.audit(
-                "a participant", "replied to staff", message.participant_code, now
-            )
+            audit = Audit("a participant", "replied to staff", message.participant_code, now)
+            await self.repository.mark_relayed(message.id, audit)
         return True
 
     async def _redactions(self) -> bool:

@@ -67,9 +67,9 @@ class ReviewHandlers:
             await self._reply(person, [Send(self.words("note_usage"))])
             return
         flag_id, text = int(args[0].removeprefix("F-")), " ".join(args[1:])[:2000]
-        saved = await self.access.repository.note_flag(flag_id, text, self.access.clock.now())
+        audit = await self.access.entry(person.user_id, "flag note", f"F-{flag_id}")
+        saved = await self.access.repository.note_flag(flag_id, text, audit)
         if saved:
-            await self.access.record(person.user_id, "flag note", f"F-{flag_id}")
             self.alerts.kick()
         key = "note_saved" if saved else "flag_gone"
         await self._reply(person, [Send(self.words(key, id=flag_id))])
@@ -110,17 +110,19 @@ class ReviewHandlers:
             await repository.set_status(code, "unreachable")
             await self._reply(person, [Send(self.words("reply_unreachable", code=code))])
             return
-        now = self.access.clock.now()
+        audit = await self.access.entry(
+            person.user_id, "reply", f"to {code} ({len(text)} characters)"
+        )
         await repository.add_contact_message(
             code,
             "to_participant",
             text,
-            now,
+            audit.at,
             flag_id=flag.id if flag else None,
             staff_user_id=person.user_id,
             chat_message_id=shown,
+            audit=audit,
         )
-        await self.access.record(person.user_id, "reply", f"to {code} ({len(text)} characters)")
         await self._reply(person, [Send(self.words("reply_sent", code=code))])
 
     async def outcome(self, update: Update, context: Context) -> None:
@@ -137,11 +139,13 @@ class ReviewHandlers:
             await self.journey.say(person, "stale")
             return
         outcome = self.words(f"outcome_{button.outcome}")
+        audit = await self.access.entry(
+            person.user_id, "flag outcome", f"F-{button.flag}: {outcome}"
+        )
         done = await self.access.repository.review_flag(
-            button.flag, person.user_id, outcome, self.access.clock.now()
+            button.flag, person.user_id, outcome, audit
         )
         if done:
-            await self.access.record(person.user_id, "flag outcome", f"F-{button.flag}: {outcome}")
             # The alert in the safeguarding chat is edited to show the outcome.
             self.alerts.kick()
         reply = (

@@ -7,6 +7,7 @@ import pytest
 from bot.access import PARTICIPANT_MENU, Access
 from storage.repository import ConsentGiven
 from storage.sqlite import SQLiteRepository
+from tests.support.audit import entry
 from tests.support.bot_harness import FixedClock
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
@@ -22,7 +23,7 @@ async def access(tmp_path):
 async def test_access_admins_are_coordinators_too(access):
     assert await access.roles(1) == {"admin", "coordinator"}
     assert await access.roles(2) == set()
-    await access.repository.grant_role(2, "staff", 1, NOW)
+    await access.repository.grant_role(2, "staff", 1, entry(NOW))
     assert await access.allows(2, "staff")
     assert not await access.allows(2, "admin")
 

@@ -44,6 +44,27 @@ async def test_staff_admin_grants_and_revokes_a_role(make_user, fake, database):
     ]
 
 
+async def test_staff_grant_does_not_stand_when_its_audit_entry_cannot_be_written(
+    make_user, database
+):
+    admin = make_user(ADMIN_ID)
+    await admin.send("/grant 1234 staff")
+    db = sqlite3.connect(database)
+    with db:
+        # The next audit entry fails, as a failing disk would fail it.
+        db.execute(
+            "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log "
+            "BEGIN INSERT INTO no_such_table VALUES (1); END"
+        )
+    db.close()
+    await admin.send("/grant 1234 safeguarding")
+    await admin.send("/revoke 1234 staff")
+    assert "Sorry" in admin.last_text()
+    # Neither change stands without its entry in the audit log.
+    assert roles(database) == [(1234, "staff")]
+    assert audit_rows(database) == [(f"staff:{ADMIN_ID}", "grant", "1234 staff")]
+
+
 async def test_staff_bad_usage_explains_itself(make_user, database):
     admin = make_user(ADMIN_ID)
     for text in ("/grant", "/grant 1234", "/grant abc staff", "/grant 1234 owner"):

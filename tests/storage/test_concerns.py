@@ -9,6 +9,7 @@ import storage.migrations
 from storage.export import stream_runs
 from storage.sqlite import SQLiteRepository
 from tests.storage.test_repository import NOW, enrol
+from tests.support.audit import entry
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ async def test_concern_is_never_told_and_comes_after_flags(repo):
     assert [f.id for f in await repo.flags_to_tell()] == [flag.id]
     assert [f.id for f in await repo.flags()] == [flag.id, concern.id]
     # Reviewed, a concern is no alert to edit either.
-    assert await repo.review_flag(concern.id, 7777, "no action needed", NOW)
+    assert await repo.review_flag(concern.id, 7777, "no action needed", entry(NOW))
     assert [f.id for f in await repo.flags_to_tell()] == [flag.id]
     assert [f.id for f in await repo.flags(open_only=False)] == [flag.id, concern.id]
 

@@ -9,6 +9,7 @@ import pytest
 from storage.repository import ConsentGiven, FlowVersionConflict
 from storage.rounds import NewRound
 from storage.sqlite import CODE_ALPHABET, SQLiteRepository, new_code
+from tests.support.audit import entry, entry_from
 
 NOW = datetime(2026, 3, 29, 9, 30, tzinfo=UTC)
 CONSENT = ConsentGiven("sample", 1, 1)
@@ -166,22 +167,22 @@ async def test_repository_migrations_are_recorded_and_run_once(tmp_path):
 
 
 async def test_repository_roles_are_granted_once_and_revoked(repo):
-    assert await repo.grant_role(42, "staff", 7, NOW)
-    assert not await repo.grant_role(42, "staff", 7, NOW)
-    assert await repo.grant_role(42, "safeguarding", 7, NOW)
+    assert await repo.grant_role(42, "staff", 7, entry(NOW))
+    assert not await repo.grant_role(42, "staff", 7, entry(NOW))
+    assert await repo.grant_role(42, "safeguarding", 7, entry(NOW))
     assert await repo.roles_of(42) == {"staff", "safeguarding"}
     assert [(r.user_id, r.role, r.granted_by) for r in await repo.staff_roles()] == [
         (42, "safeguarding", 7),
         (42, "staff", 7),
     ]
-    assert await repo.revoke_role(42, "staff")
-    assert not await repo.revoke_role(42, "staff")
+    assert await repo.revoke_role(42, "staff", entry(NOW))
+    assert not await repo.revoke_role(42, "staff", entry(NOW))
     assert await repo.roles_of(42) == {"safeguarding"}
 
 
 async def test_repository_refuses_an_unknown_role(repo):
     with pytest.raises(sqlite3.IntegrityError):
-        await repo.grant_role(42, "owner", 7, NOW)
+        await repo.grant_role(42, "owner", 7, entry(NOW))
 
 
 async def test_repository_audit_log_is_newest_first(repo):
@@ -217,7 +218,7 @@ async def test_repository_delete_participant_removes_everything_in_one_go(repo, 
     assert [c.consent_version for c in await repo.consents_of(participant.code)] == [1, 1]
     assert [r.id for r in await repo.runs_of(participant.code)] == [run.id]
 
-    deleted = await repo.delete_participant(participant.code)
+    deleted = await repo.delete_participant(participant.code, entry_from(NOW))
 
     assert (deleted.runs, deleted.answers, deleted.consents) == (1, 2, 2)
     assert await repo.contact_for_user(1001) is None
@@ -265,10 +266,12 @@ async def test_repository_purge_keeps_a_round_to_its_own_retention(repo):
     short = await repo.create_round(
         NewRound("Short", "sample", NOW, NOW + timedelta(days=7), "test", retention_days=30),
         NOW,
+        entry_from(NOW),
     )
     long = await repo.create_round(
         NewRound("Long", "sample", NOW, NOW + timedelta(days=7), "test", retention_days=3000),
         NOW,
+        entry_from(NOW),
     )
     runs = {}
     for name, round_id in (("short", short.id), ("long", long.id), ("none", None)):
@@ -303,7 +306,7 @@ async def test_repository_flags_mark_the_answer_and_lose_their_text_on_deletion(
         "no point going on",
     )
     assert stored.alerted_at == NOW
-    await repo.delete_participant(participant.code)
+    await repo.delete_participant(participant.code, entry_from(NOW))
     [kept] = await repo.flags()
     assert (kept.participant_code, kept.run_id, kept.text) == (None, None, None)
     assert kept.phrase == "no point going on"

@@ -9,6 +9,7 @@ import pytest
 from storage.repository import ConsentGiven
 from storage.rounds import CONTACTABLE, NewRound, took_part_in
 from storage.sqlite import SQLiteRepository
+from tests.support.audit import entry, entry_from
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -69,6 +70,7 @@ async def new_round(repo, *, opens=NOW, closes=None, reminders=1, days=3.0, audi
             reminder_days=days,
         ),
         NOW,
+        entry_from(NOW),
     )
 
 
@@ -360,10 +362,10 @@ async def test_rounds_end_round_skips_unsent_and_tells_those_part_way(repo, path
     await repo.start_run(waiting, "sample", 1, "{}", NOW)  # a run outside the round
     closing = NOW + timedelta(days=1)
 
-    assert await repo.end_round(made.id, "closed", closing)
-    assert not await repo.end_round(made.id, "closed", closing)
-    assert not await repo.end_round(made.id, "cancelled", closing)
-    assert not await repo.end_round(999, "closed", closing)
+    assert await repo.end_round(made.id, "closed", closing, entry(closing))
+    assert not await repo.end_round(made.id, "closed", closing, entry(closing))
+    assert not await repo.end_round(made.id, "cancelled", closing, entry(closing))
+    assert not await repo.end_round(999, "closed", closing, entry(closing))
 
     ended = await repo.round(made.id)
     assert (ended.status, ended.closed_at) == ("closed", closing)
@@ -389,7 +391,7 @@ async def test_rounds_end_round_skips_unsent_and_tells_those_part_way(repo, path
 async def test_rounds_cancelling_a_scheduled_round_queues_nothing(repo, path):
     await person(repo, 1)
     made = await new_round(repo, opens=NOW + timedelta(days=1))
-    assert await repo.end_round(made.id, "cancelled", NOW)
+    assert await repo.end_round(made.id, "cancelled", NOW, entry(NOW))
     assert (await repo.round(made.id)).status == "cancelled"
     assert await repo.open_due_rounds(NOW + timedelta(days=2)) == []
     assert outbox(path) == []
@@ -455,8 +457,12 @@ async def test_rounds_feedback_reaches_only_active_contactable_people_who_took_p
 
     assert await repo.feedback_audience(made.id) == 1
     sent_at = NOW + timedelta(days=20)
-    assert await repo.queue_feedback(made.id, "You said, we did.", sent_at) == 1
-    assert await repo.queue_feedback(made.id, "You said, we did.", sent_at) == 0
+    assert (
+        await repo.queue_feedback(made.id, "You said, we did.", sent_at, entry_from(sent_at)) == 1
+    )
+    assert (
+        await repo.queue_feedback(made.id, "You said, we did.", sent_at, entry_from(sent_at)) == 0
+    )
 
     [row] = outbox(path, "kind = 'feedback'")
     assert (row["participant_code"], row["round_id"], row["status"]) == (
@@ -476,10 +482,10 @@ async def test_rounds_deleting_a_participant_removes_their_sends_and_declines(re
     await repo.decline(invitations[leaving].id, leaving, NOW)
     await repo.decline(invitations[staying].id, staying, NOW)
     run = await repo.start_run(leaving, "sample", 1, "{}", NOW, round_id=made.id)
-    await repo.end_round(made.id, "closed", NOW + timedelta(days=1))
+    await repo.end_round(made.id, "closed", NOW + timedelta(days=1), entry(NOW))
     assert outbox(path, "participant_code = ? AND kind = 'closed'", (leaving,)) != []
 
-    await repo.delete_participant(leaving)
+    await repo.delete_participant(leaving, entry_from(NOW))
 
     assert outbox(path, "participant_code = ?", (leaving,)) == []
     assert outbox(path, "run_id = ?", (run.id,)) == []

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from storage.rounds import NewRound
 from storage.sqlite import SQLiteRepository
+from tests.support.audit import entry_from
 from tests.support.chat_user import ChatUser
 
 
@@ -78,6 +79,7 @@ async def stored_round(database: Path, now: datetime, title: str = "Winter servi
                 created_by="staff:1",
             ),
             now,
+            entry_from(now),
         )
     return made.id
 

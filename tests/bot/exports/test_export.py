@@ -25,6 +25,7 @@ from storage.export import (
 from storage.repository import ConsentGiven
 from storage.rounds import NewRound
 from storage.sqlite import SQLiteRepository
+from tests.support.audit import entry_from
 from tests.support.bot_harness import SAMPLE_FLOWS
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -103,7 +104,9 @@ async def make_round_database(path):
         await repository.set_contact(who.code, True, NOW)
         codes.append(who.code)
     made = await repository.create_round(
-        NewRound(ROUND_TITLE, "drop-in-clinic", NOW, NOW + timedelta(days=14), "cli"), NOW
+        NewRound(ROUND_TITLE, "drop-in-clinic", NOW, NOW + timedelta(days=14), "cli"),
+        NOW,
+        entry_from(NOW),
     )
     await repository.open_due_rounds(NOW)
     items = {i.participant_code: i for i in await repository.claim_due(NOW, NOW + HOUR, 10)}
@@ -123,7 +126,9 @@ async def make_round_database(path):
     await repository.save(outside.id, "{}", "completed", [("used", "true")], NOW)
     later = NOW + timedelta(days=30)
     await repository.create_round(
-        NewRound("Spring", "drop-in-clinic", later, later + timedelta(days=14), "cli"), NOW
+        NewRound("Spring", "drop-in-clinic", later, later + timedelta(days=14), "cli"),
+        NOW,
+        entry_from(NOW),
     )
     await repository.close()
     return made.id, codes

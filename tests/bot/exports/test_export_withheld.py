@@ -16,6 +16,7 @@ from storage.repository import ConsentGiven
 from storage.sqlite import SQLiteRepository
 from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT
 from tests.bot.exports.test_export import NOW, make_database
+from tests.support.audit import entry
 from tests.support.coordinating import joined
 
 WITHHELD = "withheld (safeguarding review)"
@@ -77,7 +78,7 @@ async def make_held_database(path) -> Held:
         released = await repository.add_flag(
             earlier.participant_code, 2, "why-not", "risk", "x", later
         )
-        await repository.review_flag(released.id, REVIEWER, "no action needed", later)
+        await repository.review_flag(released.id, REVIEWER, "no action needed", entry(later))
     finally:
         await repository.close()
     return Held(who.code, run.id, open_flags, 2)
@@ -88,7 +89,9 @@ async def release(path, flag_ids):
     repository = await SQLiteRepository.open(path)
     try:
         for flag_id in flag_ids:
-            assert await repository.review_flag(flag_id, REVIEWER, "support message sent", NOW)
+            assert await repository.review_flag(
+                flag_id, REVIEWER, "support message sent", entry(NOW)
+            )
     finally:
         await repository.close()
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from storage.rounds import NewRound
 from storage.sqlite import SQLiteRepository
 from tests.bot.test_data_rights import finish
+from tests.support.audit import entry_from
 
 INVITED = "We'd like to hear from you about"
 
@@ -41,6 +42,7 @@ async def new_round(database, clock, opens=None, days=14, **more):
                 **more,
             ),
             clock.now(),
+            entry_from(clock.now()),
         )
         return made.id
     finally:
@@ -292,7 +294,9 @@ async def test_dispatch_feedback_reaches_those_who_took_part(make_user, fake, da
     repo = await SQLiteRepository.open(database)
     try:
         assert await repo.feedback_audience(round_id) == 1
-        await repo.queue_feedback(round_id, "We now open on Saturdays.", clock.now())
+        await repo.queue_feedback(
+            round_id, "We now open on Saturdays.", clock.now(), entry_from(clock.now())
+        )
     finally:
         await repo.close()
     await until(lambda: "You said, we did" in took_part.last_text())
@@ -327,6 +331,7 @@ async def test_dispatch_other_conversation_asks_consent_first(
                 created_by="test",
             ),
             clock.now(),
+            entry_from(clock.now()),
         )
         # Pretend they agreed to an older consent text only.
         await repo._db.execute("UPDATE consents SET consent_version = 0")

@@ -9,6 +9,7 @@ import pytest
 from storage.repository import ConsentGiven
 from storage.rounds import NewRound
 from storage.sqlite import SQLiteRepository
+from tests.support.audit import entry_from
 from tests.support.bot_harness import BotProcess, bot_environment
 from tests.support.database import rows
 from tests.support.fake_telegram import FakeTelegram
@@ -50,6 +51,7 @@ async def seed(database, flows_dir):
                 created_by="test",
             ),
             now,
+            entry_from(now),
         )
     finally:
         await repo.close()
