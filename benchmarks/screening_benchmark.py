@@ -5,7 +5,9 @@
    and none is ever used for training or tuning. Set 1 (benchmarks/data/screening_heldout_*)
    was written before any tuning; set 2 (benchmarks/fresh/screening_fresh_*) after set 1's
    figures had been seen once, before the tuning that followed; set 3
-   (benchmarks/fresh3/screening_third_*) after both had been seen, before the last round.
+   (benchmarks/fresh3/screening_third_*) after both had been seen, before the last round;
+   set 4 (benchmarks/fresh4/screening_fourth_*) after all three had been seen, by a writer
+   shown none of the project's files, and committed before the tuning round that followed.
    The baseline, in the same run, is the phrase list alone as it screened before the three
    verdicts (a match flags, nothing else is a concern).
 2. Time per answer: the held-out lines as typical answers, and 1,000-character answers (held-out
@@ -42,6 +44,7 @@ SETS = (
     ("held-out 1", sorted((ROOT / "benchmarks" / "data").glob("screening_heldout_*.tsv"))),
     ("held-out 2", sorted((ROOT / "benchmarks" / "fresh").glob("screening_fresh_*.tsv"))),
     ("held-out 3", sorted((ROOT / "benchmarks" / "fresh3").glob("screening_third_*.tsv"))),
+    ("held-out 4", sorted((ROOT / "benchmarks" / "fresh4").glob("screening_fourth_*.tsv"))),
 )
 BASELINE = "251dcd6"  # the last commit before the risk model and the three verdicts
 TARGETS = {"reach": 0.95, "alert_recall": 0.85, "false_alerts": 0.05, "false_reach": 0.15}
