@@ -42,6 +42,7 @@ from bot.safeguarding.watch import RiskWatch
 from bot.sender import TelegramSender
 from bot.settings import Settings, SettingsError
 from bot.staff import StaffHandlers
+from bot.startup_checks import clock_problem, database_damage
 from bot.support import SupportError, SupportFile, load_support, review_warning
 from conversations.catalog import catalog
 from conversations.loader import shipped_flows_dir
@@ -109,7 +110,10 @@ async def serve(
     folder = settings.heard_conversations
     lock = _instance_lock(settings.heard_database)
     try:
-        repository = await SQLiteRepository.open(settings.heard_database)
+        repository = await _checked_database(settings.heard_database, clock)
+    except StartupError:
+        lock.release()
+        raise
     except Exception as error:
         lock.release()
         raise StartupError(
@@ -293,6 +297,19 @@ def _instance_lock(database: Path) -> InstanceLock:
         # Most often the database's folder is missing or not writable: say so as for the file.
         reason = error.strerror or str(error)
         raise StartupError(f"HEARD_DATABASE: cannot open {database}: {reason}") from None
+
+
+async def _checked_database(database: Path, clock: Clock) -> SQLiteRepository:
+    """Open the database if it is whole and the clock is not behind what it holds."""
+    damage = await asyncio.to_thread(database_damage, database)
+    if damage is not None:
+        raise StartupError(damage)
+    repository = await SQLiteRepository.open(database)
+    problem = clock_problem(await repository.activity(), clock.now())
+    if problem is not None:
+        await repository.close()
+        raise StartupError(problem)
+    return repository
 
 
 def _screener(phrases: PhraseList) -> Screener:

@@ -25,6 +25,7 @@ from bot.safeguarding.destination import UNSET, probe_alert_chat
 from bot.safeguarding.risk_model import RiskModel, RiskModelError
 from bot.safeguarding.screening import PhraseList, PhraseListError
 from bot.settings import Settings, SettingsError, load_settings
+from bot.startup_checks import database_damage
 from bot.support import SupportError, load_support, review_warning
 from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
 from conversations.problems import FlowError, Problem
@@ -297,6 +298,7 @@ def check(paths: Sequence[str], env_file: str) -> int:
 
     Whether safeguarding alerts can reach HEARD_SAFEGUARDING_CHAT is said after the files'
     problems, outside their count: it depends on Telegram, not on the files, and never fails.
+    A damaged HEARD_DATABASE (`PRAGMA quick_check`) is said last, with exit status 2.
     """
     settings = load_settings(env_file)
     targets = [Path(p) for p in paths] or [settings.heard_conversations or shipped_flows_dir()]
@@ -322,6 +324,10 @@ def check(paths: Sequence[str], env_file: str) -> int:
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     print(f"{count} conversation(s) passed; {errors} error(s), {warnings} warning(s)")
+    # A damaged database stops `heard run` too: said last, where it is seen, and exit 2 as there.
+    if (damage := database_damage(settings.heard_database)) is not None:
+        print(f"heard: {damage}", file=sys.stderr)
+        return 2
     return 1 if errors else 0
 
 

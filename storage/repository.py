@@ -9,6 +9,7 @@ from typing import Literal, Protocol
 
 from storage.rounds import RoundStore
 from storage.safety import KeptMessage, NewFlag, SafetyStore
+from storage.vitals import VitalsStore
 
 ParticipantStatus = Literal["active", "stopped", "unreachable"]
 Role = Literal["coordinator", "staff", "safeguarding"]
@@ -152,7 +153,7 @@ class Purged:
     participants: int
 
 
-class Repository(RoundStore, SafetyStore, Protocol):
+class Repository(RoundStore, SafetyStore, VitalsStore, Protocol):
     """Everything Heard stores, as a small async interface."""
 
     async def register_flow(

@@ -29,6 +29,7 @@ from storage.sqlite_contact import ContactQueries, insert_kept
 from storage.sqlite_flags import FlagQueries, forget_words, insert_flag
 from storage.sqlite_rounds import RoundQueries, insert_follow_ups
 from storage.sqlite_staff import StaffQueries
+from storage.sqlite_vitals import VitalsQueries
 
 # Crockford-style letters and digits without the ones people confuse (0/O, 1/I/L, U).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -50,7 +51,7 @@ def new_code() -> str:
     return "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries):
+class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries, VitalsQueries):
     """Heard's data in one SQLite file."""
 
     @classmethod
