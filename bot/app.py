@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot.access import Access, participant_commands
+from bot.admin_notice import AdminNotice
 from bot.backlog import FloodGuard
 from bot.chat_locks import ChatLocks
 from bot.clock import Clock, SystemClock
@@ -26,6 +27,7 @@ from bot.handlers import Handlers
 from bot.instance_lock import InstanceLock, InstanceLocked
 from bot.journey import Journey
 from bot.processor import ChatOrderedProcessor
+from bot.purge_guard import PurgeGuard
 from bot.reports.telegram import ReportHandlers
 from bot.rounds.coordinator import CoordinatorHandlers
 from bot.rounds.dispatcher import Dispatcher
@@ -46,13 +48,14 @@ from bot.startup_checks import clock_problem, database_damage
 from bot.support import SupportError, SupportFile, load_support, review_warning
 from conversations.catalog import catalog
 from conversations.loader import shipped_flows_dir
-from storage.repository import Purged, Repository, StorageUnavailable
+from storage.repository import StorageUnavailable
 from storage.sqlite import SQLiteRepository
 
 log = logging.getLogger("heard")
 REDELIVERY_SECONDS = 30.0
 DISPATCH_SECONDS = 5.0
 PURGE_SECONDS = 24 * 60 * 60.0
+PURGE_FIRST_SECONDS = 60.0
 
 
 class StartupError(Exception):
@@ -100,6 +103,7 @@ async def serve(
     redelivery_seconds: float = REDELIVERY_SECONDS,
     dispatch_seconds: float = DISPATCH_SECONDS,
     screener: Screener | None = None,
+    purge_first_seconds: float = PURGE_FIRST_SECONDS,
 ) -> None:
     """Run the bot with long polling until `stop` is set.
 
@@ -185,8 +189,10 @@ async def serve(
             SendPacer(settings.heard_send_rate, per_chat_interval=1.0),
             dispatch_seconds,
         )
-        timers = Timers(redelivery_seconds, dispatch_seconds)
-        await _run(app, settings, journey, access, locks, stop, dispatcher, timers)
+        timers = Timers(redelivery_seconds, dispatch_seconds, purge_first_seconds)
+        notice = AdminNotice(sender, settings.heard_admins)
+        purges = PurgeGuard(repository, settings, clock, notice)
+        await _run(app, settings, journey, access, locks, stop, dispatcher, timers, purges)
     finally:
         await repository.close()
         lock.release()
@@ -201,6 +207,7 @@ async def _run(
     stop: asyncio.Event,
     dispatcher: Dispatcher,
     timers: Timers,
+    purges: PurgeGuard,
 ) -> None:
     try:
         await app.initialize()
@@ -257,9 +264,11 @@ async def _run(
         app.job_queue.run_once(dispatch, when=0.0, name="dispatch")
 
         async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
-            await purge_expired(journey.repository, settings, journey.clock, "daily job")
+            await purges.daily()
 
-        app.job_queue.run_repeating(purge, interval=PURGE_SECONDS, first=60.0, name="purge")
+        app.job_queue.run_repeating(
+            purge, interval=PURGE_SECONDS, first=timers.purge_first, name="purge"
+        )
         await stop.wait()
         log.info("Heard is stopping")
         await app.updater.stop()
@@ -275,6 +284,7 @@ class Timers:
 
     redelivery: float
     dispatch: float
+    purge_first: float
 
 
 def _phrases(settings: Settings) -> PhraseList:
@@ -330,21 +340,6 @@ def _support(settings: Settings, clock: Clock) -> SupportFile:
     if warning is not None:
         log.warning("%s", warning)
     return support
-
-
-async def purge_expired(
-    repository: Repository, settings: Settings, clock: Clock, actor: str, dry_run: bool = False
-) -> Purged:
-    """Delete what is older than HEARD_RETENTION_DAYS, and audit the counts."""
-    purged = await repository.purge(clock.now(), settings.heard_retention_days, dry_run=dry_run)
-    if not dry_run:
-        detail = (
-            f"older than {settings.heard_retention_days} days: runs {purged.runs}, "
-            f"answers {purged.answers}, participants {purged.participants}"
-        )
-        await repository.audit(actor, "purge", detail, clock.now())
-        log.info("retention purge %s", detail)
-    return purged
 
 
 async def redeliver_pending(journey: Journey, locks: ChatLocks) -> None:

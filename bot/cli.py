@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from bot.app import StartupError, purge_expired, serve
+from bot import purge_cli
+from bot.app import StartupError, serve
 from bot.backup import BackupError, database_files, take_backup
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
@@ -78,16 +79,7 @@ def parser() -> argparse.ArgumentParser:
         "attempts, exports), newest first, from HEARD_DATABASE.",
     )
     audit.add_argument("--limit", type=int, default=50, help="how many entries (default: 50)")
-    purge = sub.add_parser(
-        "purge",
-        help="delete answers older than HEARD_RETENTION_DAYS",
-        description="Delete conversations last touched more than HEARD_RETENTION_DAYS ago, "
-        "with their answers, and people left with nothing; print and audit the counts. "
-        "The running bot also does this once a day.",
-    )
-    purge.add_argument(
-        "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
-    )
+    purge_cli.add_parser(sub)
     screen_cli.add_parser(sub)
     train_cli.add_parser(sub)
     report_cli.add_parser(sub)
@@ -162,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "backup":
             return asyncio.run(run_backup(load_settings(args.env_file), args.path, args.replace))
         if args.command == "purge":
-            return asyncio.run(purge(load_settings(args.env_file), args.dry_run))
+            return purge_cli.run(args, load_settings(args.env_file))
         if args.command == "audit":
             return asyncio.run(print_audit(load_settings(args.env_file), args.limit))
         if args.command == "simulate":
@@ -210,21 +202,6 @@ async def print_audit(settings: Settings, limit: int) -> int:
         print(audit_text(await repository.audit_entries(max(1, limit))))
     finally:
         await repository.close()
-    return 0
-
-
-async def purge(settings: Settings, dry_run: bool) -> int:
-    """Delete what is past the retention period and print the counts."""
-    repository = await existing_database(settings)
-    try:
-        found = await purge_expired(repository, settings, SystemClock(), "heard purge", dry_run)
-    finally:
-        await repository.close()
-    verb = "would delete" if dry_run else "deleted"
-    print(
-        f"{verb} {found.runs} conversation(s), {found.answers} answer(s) and "
-        f"{found.participants} participant(s) older than {settings.heard_retention_days} days"
-    )
     return 0
 
 

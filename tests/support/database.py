@@ -34,7 +34,9 @@ def rows(database: Path | str, sql: str, args: tuple[object, ...] = ()) -> list[
         db.close()
 
 
-async def lived_in(database: Path, people: int, when: datetime, answers: int = 3) -> None:
+async def lived_in(
+    database: Path, people: int, when: datetime, answers: int = 3, first_user: int = 500
+) -> None:
     """Store `people` participants, each with a finished sample conversation."""
     from conversations.engine import RunState
     from conversations.loader import flow_to_json, load_flow_file
@@ -50,8 +52,8 @@ async def lived_in(database: Path, people: int, when: datetime, answers: int = 3
         )
         for n in range(people):
             who = await repository.enrol(
-                user_id=500 + n,
-                chat_id=500 + n,
+                user_id=first_user + n,
+                chat_id=first_user + n,
                 language="en",
                 consent=ConsentGiven(flow.id, flow.version, 1),
                 now=when,
