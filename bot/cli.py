@@ -20,6 +20,7 @@ from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
 from bot.exports.scope import ScopeError, chosen_scope
 from bot.reports import report_cli
+from bot.restore import RestoreError, restore
 from bot.rounds import rounds_cli
 from bot.safeguarding import screen_cli, train_cli
 from bot.safeguarding.destination import UNSET, probe_alert_chat
@@ -95,6 +96,16 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument(
         "--replace", action="store_true", help="write over PATH if it exists already"
     )
+    restore = sub.add_parser(
+        "restore",
+        help="put a backup in the database's place (with the bot stopped)",
+        description="Replace HEARD_DATABASE with the backup at PATH, with the bot stopped: the "
+        "backup is checked first (integrity, and that it is a Heard database this version "
+        "knows), the old database is kept beside it as HEARD_DATABASE.before-restore-"
+        "<time>, stale -wal and -shm files are removed, and the new file is readable by its "
+        "owner only. Audited.",
+    )
+    restore.add_argument("path", type=Path, metavar="PATH", help="the backup to restore")
     export = sub.add_parser(
         "export",
         help="export results as CSV, Excel or JSON",
@@ -153,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return train_cli.run(args)
         if args.command == "backup":
             return asyncio.run(run_backup(load_settings(args.env_file), args.path, args.replace))
+        if args.command == "restore":
+            return asyncio.run(run_restore(load_settings(args.env_file), args.path))
         if args.command == "purge":
             return purge_cli.run(args, load_settings(args.env_file))
         if args.command == "audit":
@@ -255,6 +268,26 @@ async def run_backup(settings: Settings, path: Path, replace: bool) -> int:
         await repository.audit("heard backup", "backup", detail, SystemClock().now())
     finally:
         await repository.close()
+    return 0
+
+
+async def run_restore(settings: Settings, path: Path) -> int:
+    """Restore the database from a backup, with the bot stopped, and say what was done."""
+    try:
+        done = await restore(settings.heard_database, path, SystemClock())
+    except RestoreError as error:
+        print(f"heard: {error}", file=sys.stderr)
+        return 2
+    rows = sum(done.tables.values())
+    print(
+        f"restored {done.database} from {done.source}: {len(done.tables)} tables, {rows:,} "
+        "rows; integrity check ok; readable by its owner only"
+    )
+    if done.kept:
+        also = "".join(f" (with {path})" for path in done.kept[1:])
+        print(f"kept the old database as {done.kept[0]}{also}: delete it when you are sure")
+    for removed in done.removed:
+        print(f"removed the stale {removed}")
     return 0
 
 

@@ -46,6 +46,7 @@ def test_cli_every_command_has_help():
         "purge",
         "screen",
         "backup",
+        "restore",
         "train-model",
         "export",
         "report",
