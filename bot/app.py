@@ -17,6 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.access import Access, participant_commands
 from bot.admin_notice import AdminNotice
 from bot.backlog import FloodGuard
+from bot.backup_schedule import ScheduledBackups
 from bot.chat_locks import ChatLocks
 from bot.clock import Clock, SystemClock
 from bot.data_rights import DataRights
@@ -192,7 +193,10 @@ async def serve(
         timers = Timers(redelivery_seconds, dispatch_seconds, purge_first_seconds)
         notice = AdminNotice(sender, settings.heard_admins)
         purges = PurgeGuard(repository, settings, clock, notice)
-        await _run(app, settings, journey, access, locks, stop, dispatcher, timers, purges)
+        backups = _backups(settings, repository, clock, notice)
+        await _run(
+            app, settings, journey, access, locks, stop, dispatcher, timers, purges, backups
+        )
     finally:
         await repository.close()
         lock.release()
@@ -208,6 +212,7 @@ async def _run(
     dispatcher: Dispatcher,
     timers: Timers,
     purges: PurgeGuard,
+    backups: ScheduledBackups | None,
 ) -> None:
     try:
         await app.initialize()
@@ -269,6 +274,19 @@ async def _run(
         app.job_queue.run_repeating(
             purge, interval=PURGE_SECONDS, first=timers.purge_first, name="purge"
         )
+        if backups is not None:
+
+            async def backup(context: ContextTypes.DEFAULT_TYPE) -> None:
+                await backups.take()
+
+            app.job_queue.run_daily(backup, time=settings.backup_time, name="backup")
+            log.info(
+                "a backup every day at %s (%s) into %s, keeping the newest %d",
+                settings.heard_backup_time,
+                settings.heard_timezone,
+                backups.folder,
+                backups.keep,
+            )
         await stop.wait()
         log.info("Heard is stopping")
         await app.updater.stop()
@@ -320,6 +338,17 @@ async def _checked_database(database: Path, clock: Clock) -> SQLiteRepository:
         await repository.close()
         raise StartupError(problem)
     return repository
+
+
+def _backups(
+    settings: Settings, repository: SQLiteRepository, clock: Clock, notice: AdminNotice
+) -> ScheduledBackups | None:
+    """Return the daily backups if HEARD_BACKUP_DIR is set."""
+    folder = settings.heard_backup_dir
+    if folder is None:
+        return None
+    database, keep = settings.heard_database, settings.heard_backup_keep
+    return ScheduledBackups(database, folder, keep, repository, clock, notice)
 
 
 def _screener(phrases: PhraseList) -> Screener:
