@@ -333,7 +333,11 @@ async def _checked_database(database: Path, clock: Clock) -> SQLiteRepository:
     if damage is not None:
         raise StartupError(damage)
     repository = await SQLiteRepository.open(database)
-    problem = clock_problem(await repository.activity(), clock.now())
+    try:
+        problem = clock_problem(await repository.activity(), clock.now())
+    except BaseException:
+        await repository.close()
+        raise
     if problem is not None:
         await repository.close()
         raise StartupError(problem)

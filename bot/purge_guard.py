@@ -31,6 +31,8 @@ FEW = 3  # a purge of this many runs or fewer is never held for its size
 
 def hold_reason(preview: Purged, activity: Activity, now: datetime, days: int) -> str | None:
     """Return why a purge of `preview` should wait for a person, or None if it can go ahead."""
+    if preview.runs == 0 and preview.participants == 0:
+        return None  # nothing would be deleted: nothing to hold back
     newest = activity.newest
     if newest is not None and now < newest - CLOCK_SLACK:
         return f"the clock ({_shown(now)}) is behind the newest stored data ({_shown(newest)})"

@@ -11,12 +11,12 @@ from storage.vitals import Activity
 
 # Times written from the bot's clock when someone takes part. Not the audit log: commands run
 # by hand write it too, and not the outbox or rounds, whose times are often in the future.
+# Not answers either: each is saved with its run's `updated_at`, and the table is the largest.
 WRITTEN_AT = (
     ("participants", "created_at"),
     ("consents", "given_at"),
     ("runs", "updated_at"),
     ("runs", "completed_at"),
-    ("answers", "answered_at"),
     ("flags", "created_at"),
 )
 

@@ -128,8 +128,9 @@ def test_purge_guard_more_than_a_quarter_waits_for_heard_purge_yes(database, cap
         (Purged(3, 9, 3), Activity(4, NOW), NOW, None),  # few: never held for size
         (Purged(4, 12, 4), Activity(16, NOW), NOW, None),  # a quarter exactly
         (Purged(5, 15, 5), Activity(16, NOW), NOW, "it would delete 5 of the 16"),
-        (Purged(0, 0, 0), Activity(16, NOW), NOW - timedelta(hours=1), "is behind"),
-        (Purged(0, 0, 0), Activity(16, NOW), NOW - timedelta(minutes=5), None),
+        (Purged(1, 3, 1), Activity(16, NOW), NOW - timedelta(hours=1), "is behind"),
+        (Purged(1, 3, 1), Activity(16, NOW), NOW - timedelta(minutes=5), None),
+        (Purged(0, 0, 0), Activity(16, NOW), NOW - timedelta(hours=1), None),  # none to go
         (Purged(1, 1, 1), Activity(16, NOW), NOW + timedelta(days=731), "for 731 days"),
         (Purged(0, 0, 0), Activity(0, None), NOW, None),
     ],
