@@ -9,17 +9,7 @@ from storage.sqlite import SQLiteRepository
 from tests.support.bot_harness import InProcessBot, bot_settings
 from tests.support.concerns import PhraseScreener
 from tests.support.database import lived_in, rows
-
-
-class Told:
-    """Stands in for AdminNotice: keeps what the admins would be told."""
-
-    def __init__(self):
-        self.texts = []
-
-    async def tell(self, text):
-        self.texts.append(text)
-        return 1
+from tests.support.told import ToldAdmins
 
 
 @pytest.fixture
@@ -37,7 +27,7 @@ async def test_backup_schedule_keeps_the_newest_and_audits_each(
     folder.mkdir()
     (folder / "notes.txt").write_text("not a backup")
     (folder / "heard-by-hand.db").write_text("not one of the daily backups")
-    told = Told()
+    told = ToldAdmins()
     backups = ScheduledBackups(database, folder, 3, repository, clock, told)
     taken = []
     for _ in range(5):
@@ -62,7 +52,7 @@ async def test_backup_schedule_a_failure_is_told_and_costs_no_backup(
 ):
     folder = tmp_path / "backups"
     folder.mkdir()
-    told = Told()
+    told = ToldAdmins()
     backups = ScheduledBackups(database, folder, 1, repository, clock, told)
     first = await backups.take()
     assert first is not None

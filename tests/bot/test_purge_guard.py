@@ -16,19 +16,9 @@ from tests.bot.conftest import ADMIN_ID
 from tests.support.bot_harness import FixedClock, InProcessBot, bot_settings
 from tests.support.concerns import PhraseScreener
 from tests.support.database import lived_in, rows
+from tests.support.told import ToldAdmins
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-class Told:
-    """Stands in for AdminNotice: keeps what the admins would be told."""
-
-    def __init__(self):
-        self.texts = []
-
-    async def tell(self, text):
-        self.texts.append(text)
-        return 1
 
 
 def audit_actions(database):
@@ -63,7 +53,7 @@ async def test_purge_guard_a_clock_1100_days_ahead_deletes_nothing_and_tells_the
 async def test_purge_guard_an_ordinary_purge_goes_ahead(database):
     await lived_in(database, 10, NOW)
     await lived_in(database, 1, NOW - timedelta(days=800), first_user=900)
-    told = Told()
+    told = ToldAdmins()
     repository = await SQLiteRepository.open(database)
     try:
         settings = load_settings(None, heard_database=database)
@@ -85,7 +75,7 @@ def test_purge_guard_more_than_a_quarter_waits_for_heard_purge_yes(database, cap
     now = datetime.now(UTC)  # `heard purge` goes by the system clock
     asyncio.run(lived_in(database, 10, now - timedelta(hours=1)))
     asyncio.run(lived_in(database, 6, now - timedelta(days=800), first_user=900))
-    told = Told()
+    told = ToldAdmins()
     settings = load_settings(None, heard_database=database)
 
     async def in_a_loop():
