@@ -15,7 +15,9 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot.access import Access, participant_commands
+from bot.admin_notice import AdminNotice
 from bot.backlog import FloodGuard
+from bot.backup_schedule import ScheduledBackups
 from bot.chat_locks import ChatLocks
 from bot.clock import Clock, SystemClock
 from bot.data_rights import DataRights
@@ -26,6 +28,7 @@ from bot.handlers import Handlers
 from bot.instance_lock import InstanceLock, InstanceLocked
 from bot.journey import Journey
 from bot.processor import ChatOrderedProcessor
+from bot.purge_guard import PurgeGuard
 from bot.reports.telegram import ReportHandlers
 from bot.rounds.coordinator import CoordinatorHandlers
 from bot.rounds.dispatcher import Dispatcher
@@ -42,16 +45,18 @@ from bot.safeguarding.watch import RiskWatch
 from bot.sender import TelegramSender
 from bot.settings import Settings, SettingsError
 from bot.staff import StaffHandlers
+from bot.startup_checks import clock_problem, database_damage
 from bot.support import SupportError, SupportFile, load_support, review_warning
 from conversations.catalog import catalog
 from conversations.loader import shipped_flows_dir
-from storage.repository import Purged, Repository, StorageUnavailable
+from storage.repository import StorageUnavailable
 from storage.sqlite import SQLiteRepository
 
 log = logging.getLogger("heard")
 REDELIVERY_SECONDS = 30.0
 DISPATCH_SECONDS = 5.0
 PURGE_SECONDS = 24 * 60 * 60.0
+PURGE_FIRST_SECONDS = 60.0
 
 
 class StartupError(Exception):
@@ -99,6 +104,7 @@ async def serve(
     redelivery_seconds: float = REDELIVERY_SECONDS,
     dispatch_seconds: float = DISPATCH_SECONDS,
     screener: Screener | None = None,
+    purge_first_seconds: float = PURGE_FIRST_SECONDS,
 ) -> None:
     """Run the bot with long polling until `stop` is set.
 
@@ -109,7 +115,10 @@ async def serve(
     folder = settings.heard_conversations
     lock = _instance_lock(settings.heard_database)
     try:
-        repository = await SQLiteRepository.open(settings.heard_database)
+        repository = await _checked_database(settings.heard_database, clock)
+    except StartupError:
+        lock.release()
+        raise
     except Exception as error:
         lock.release()
         raise StartupError(
@@ -181,8 +190,13 @@ async def serve(
             SendPacer(settings.heard_send_rate, per_chat_interval=1.0),
             dispatch_seconds,
         )
-        timers = Timers(redelivery_seconds, dispatch_seconds)
-        await _run(app, settings, journey, access, locks, stop, dispatcher, timers)
+        timers = Timers(redelivery_seconds, dispatch_seconds, purge_first_seconds)
+        notice = AdminNotice(sender, settings.heard_admins)
+        purges = PurgeGuard(repository, settings, clock, notice)
+        backups = _backups(settings, repository, clock, notice)
+        await _run(
+            app, settings, journey, access, locks, stop, dispatcher, timers, purges, backups
+        )
     finally:
         await repository.close()
         lock.release()
@@ -197,6 +211,8 @@ async def _run(
     stop: asyncio.Event,
     dispatcher: Dispatcher,
     timers: Timers,
+    purges: PurgeGuard,
+    backups: ScheduledBackups | None,
 ) -> None:
     try:
         await app.initialize()
@@ -253,9 +269,24 @@ async def _run(
         app.job_queue.run_once(dispatch, when=0.0, name="dispatch")
 
         async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
-            await purge_expired(journey.repository, settings, journey.clock, "daily job")
+            await purges.daily()
 
-        app.job_queue.run_repeating(purge, interval=PURGE_SECONDS, first=60.0, name="purge")
+        app.job_queue.run_repeating(
+            purge, interval=PURGE_SECONDS, first=timers.purge_first, name="purge"
+        )
+        if backups is not None:
+
+            async def backup(context: ContextTypes.DEFAULT_TYPE) -> None:
+                await backups.take()
+
+            app.job_queue.run_daily(backup, time=settings.backup_time, name="backup")
+            log.info(
+                "a backup every day at %s (%s) into %s, keeping the newest %d",
+                settings.heard_backup_time,
+                settings.heard_timezone,
+                backups.folder,
+                backups.keep,
+            )
         await stop.wait()
         log.info("Heard is stopping")
         await app.updater.stop()
@@ -271,6 +302,7 @@ class Timers:
 
     redelivery: float
     dispatch: float
+    purge_first: float
 
 
 def _phrases(settings: Settings) -> PhraseList:
@@ -295,6 +327,34 @@ def _instance_lock(database: Path) -> InstanceLock:
         raise StartupError(f"HEARD_DATABASE: cannot open {database}: {reason}") from None
 
 
+async def _checked_database(database: Path, clock: Clock) -> SQLiteRepository:
+    """Open the database if it is whole and the clock is not behind what it holds."""
+    damage = await asyncio.to_thread(database_damage, database)
+    if damage is not None:
+        raise StartupError(damage)
+    repository = await SQLiteRepository.open(database)
+    try:
+        problem = clock_problem(await repository.activity(), clock.now())
+    except BaseException:
+        await repository.close()
+        raise
+    if problem is not None:
+        await repository.close()
+        raise StartupError(problem)
+    return repository
+
+
+def _backups(
+    settings: Settings, repository: SQLiteRepository, clock: Clock, notice: AdminNotice
+) -> ScheduledBackups | None:
+    """Return the daily backups if HEARD_BACKUP_DIR is set."""
+    folder = settings.heard_backup_dir
+    if folder is None:
+        return None
+    database, keep = settings.heard_database, settings.heard_backup_keep
+    return ScheduledBackups(database, folder, keep, repository, clock, notice)
+
+
 def _screener(phrases: PhraseList) -> Screener:
     """Build the screener with the shipped risk model; a broken model file stops start-up."""
     try:
@@ -313,21 +373,6 @@ def _support(settings: Settings, clock: Clock) -> SupportFile:
     if warning is not None:
         log.warning("%s", warning)
     return support
-
-
-async def purge_expired(
-    repository: Repository, settings: Settings, clock: Clock, actor: str, dry_run: bool = False
-) -> Purged:
-    """Delete what is older than HEARD_RETENTION_DAYS, and audit the counts."""
-    purged = await repository.purge(clock.now(), settings.heard_retention_days, dry_run=dry_run)
-    if not dry_run:
-        detail = (
-            f"older than {settings.heard_retention_days} days: runs {purged.runs}, "
-            f"answers {purged.answers}, participants {purged.participants}"
-        )
-        await repository.audit(actor, "purge", detail, clock.now())
-        log.info("retention purge %s", detail)
-    return purged
 
 
 async def redeliver_pending(journey: Journey, locks: ChatLocks) -> None:

@@ -51,8 +51,8 @@ def take_backup(database: Path, target: Path, *, replace: bool = False) -> Backu
         raise BackupError(f"cannot write {target}: the folder {target.parent} does not exist")
     partial = target.with_name(f".{target.name}.partial")
     try:
-        _copy(database, partial)
-        tables = _verify(partial)
+        copy_database(database, partial)
+        tables = verify_copy(partial)
         os.replace(partial, target)
     except sqlite3.Error as error:
         raise BackupError(f"the backup failed: {error}") from None
@@ -64,7 +64,7 @@ def take_backup(database: Path, target: Path, *, replace: bool = False) -> Backu
     return Backup(target, tables, target.stat().st_size)
 
 
-def _copy(database: Path, partial: Path) -> None:
+def copy_database(database: Path, partial: Path) -> None:
     """Copy with the online backup API into a new file only its owner can read."""
     with contextlib.suppress(FileNotFoundError):
         partial.unlink()
@@ -76,7 +76,7 @@ def _copy(database: Path, partial: Path) -> None:
         os.fsync(written.fileno())
 
 
-def _verify(path: Path) -> dict[str, int]:
+def verify_copy(path: Path) -> dict[str, int]:
     """Check the copy's integrity and return each table's row count."""
     with _connect(path) as copy:
         found = [row[0] for row in copy.execute("PRAGMA integrity_check")]

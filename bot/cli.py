@@ -13,18 +13,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from bot.app import StartupError, purge_expired, serve
+from bot import purge_cli
+from bot.app import StartupError, serve
 from bot.backup import BackupError, database_files, take_backup
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
 from bot.exports.scope import ScopeError, chosen_scope
 from bot.reports import report_cli
+from bot.restore import RestoreError, restore
 from bot.rounds import rounds_cli
 from bot.safeguarding import screen_cli, train_cli
 from bot.safeguarding.destination import UNSET, probe_alert_chat
 from bot.safeguarding.risk_model import RiskModel, RiskModelError
 from bot.safeguarding.screening import PhraseList, PhraseListError
 from bot.settings import Settings, SettingsError, load_settings
+from bot.startup_checks import database_damage
 from bot.support import SupportError, load_support, review_warning
 from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
 from conversations.problems import FlowError, Problem
@@ -77,16 +80,7 @@ def parser() -> argparse.ArgumentParser:
         "attempts, exports), newest first, from HEARD_DATABASE.",
     )
     audit.add_argument("--limit", type=int, default=50, help="how many entries (default: 50)")
-    purge = sub.add_parser(
-        "purge",
-        help="delete answers older than HEARD_RETENTION_DAYS",
-        description="Delete conversations last touched more than HEARD_RETENTION_DAYS ago, "
-        "with their answers, and people left with nothing; print and audit the counts. "
-        "The running bot also does this once a day.",
-    )
-    purge.add_argument(
-        "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
-    )
+    purge_cli.add_parser(sub)
     screen_cli.add_parser(sub)
     train_cli.add_parser(sub)
     report_cli.add_parser(sub)
@@ -102,6 +96,16 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument(
         "--replace", action="store_true", help="write over PATH if it exists already"
     )
+    restore = sub.add_parser(
+        "restore",
+        help="put a backup in the database's place (with the bot stopped)",
+        description="Replace HEARD_DATABASE with the backup at PATH, with the bot stopped: the "
+        "backup is checked first (integrity, and that it is a Heard database this version "
+        "knows), the old database is kept beside it as HEARD_DATABASE.before-restore-"
+        "<time>, stale -wal and -shm files are removed, and the new file is readable by its "
+        "owner only. Audited.",
+    )
+    restore.add_argument("path", type=Path, metavar="PATH", help="the backup to restore")
     export = sub.add_parser(
         "export",
         help="export results as CSV, Excel or JSON",
@@ -160,8 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return train_cli.run(args)
         if args.command == "backup":
             return asyncio.run(run_backup(load_settings(args.env_file), args.path, args.replace))
+        if args.command == "restore":
+            return asyncio.run(run_restore(load_settings(args.env_file), args.path))
         if args.command == "purge":
-            return asyncio.run(purge(load_settings(args.env_file), args.dry_run))
+            return purge_cli.run(args, load_settings(args.env_file))
         if args.command == "audit":
             return asyncio.run(print_audit(load_settings(args.env_file), args.limit))
         if args.command == "simulate":
@@ -209,21 +215,6 @@ async def print_audit(settings: Settings, limit: int) -> int:
         print(audit_text(await repository.audit_entries(max(1, limit))))
     finally:
         await repository.close()
-    return 0
-
-
-async def purge(settings: Settings, dry_run: bool) -> int:
-    """Delete what is past the retention period and print the counts."""
-    repository = await existing_database(settings)
-    try:
-        found = await purge_expired(repository, settings, SystemClock(), "heard purge", dry_run)
-    finally:
-        await repository.close()
-    verb = "would delete" if dry_run else "deleted"
-    print(
-        f"{verb} {found.runs} conversation(s), {found.answers} answer(s) and "
-        f"{found.participants} participant(s) older than {settings.heard_retention_days} days"
-    )
     return 0
 
 
@@ -280,6 +271,26 @@ async def run_backup(settings: Settings, path: Path, replace: bool) -> int:
     return 0
 
 
+async def run_restore(settings: Settings, path: Path) -> int:
+    """Restore the database from a backup, with the bot stopped, and say what was done."""
+    try:
+        done = await restore(settings.heard_database, path, SystemClock())
+    except RestoreError as error:
+        print(f"heard: {error}", file=sys.stderr)
+        return 2
+    rows = sum(done.tables.values())
+    print(
+        f"restored {done.database} from {done.source}: {len(done.tables)} tables, {rows:,} "
+        "rows; integrity check ok; readable by its owner only"
+    )
+    if done.kept:
+        also = "".join(f" (with {path})" for path in done.kept[1:])
+        print(f"kept the old database as {done.kept[0]}{also}: delete it when you are sure")
+    for removed in done.removed:
+        print(f"removed the stale {removed}")
+    return 0
+
+
 async def existing_database(settings: Settings) -> SQLiteRepository:
     """Open the database, refusing to create one that is not there."""
     if not settings.heard_database.exists():
@@ -297,6 +308,7 @@ def check(paths: Sequence[str], env_file: str) -> int:
 
     Whether safeguarding alerts can reach HEARD_SAFEGUARDING_CHAT is said after the files'
     problems, outside their count: it depends on Telegram, not on the files, and never fails.
+    A damaged HEARD_DATABASE (`PRAGMA quick_check`) is said last, with exit status 2.
     """
     settings = load_settings(env_file)
     targets = [Path(p) for p in paths] or [settings.heard_conversations or shipped_flows_dir()]
@@ -322,6 +334,10 @@ def check(paths: Sequence[str], env_file: str) -> int:
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     print(f"{count} conversation(s) passed; {errors} error(s), {warnings} warning(s)")
+    # A damaged database stops `heard run` too: said last, where it is seen, and exit 2 as there.
+    if (damage := database_damage(settings.heard_database)) is not None:
+        print(f"heard: {damage}", file=sys.stderr)
+        return 2
     return 1 if errors else 0
 
 

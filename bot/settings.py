@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,6 +36,9 @@ EXPECTED = {
     "HEARD_SUPPORT_FILE": "an existing support lines file (.yaml), like my-support.yaml",
     "HEARD_QUIET_HOURS": "a local time span like 21:00-09:00, or empty to send at any hour",
     "HEARD_SEND_RATE": "proactive messages a second, above 0 and up to 1000, like 25",
+    "HEARD_BACKUP_DIR": "an existing folder for the daily backups, or empty for none",
+    "HEARD_BACKUP_KEEP": "how many daily backups to keep, a whole number from 1 to 1000, like 7",
+    "HEARD_BACKUP_TIME": "a local time of day in HEARD_TIMEZONE, like 03:30",
 }
 
 
@@ -66,6 +70,9 @@ class Settings(BaseSettings):
     heard_risk_phrases: Path | None = None
     heard_quiet_hours: str = DEFAULT_QUIET_HOURS
     heard_send_rate: float = Field(default=25.0, gt=0, le=1000)
+    heard_backup_dir: Path | None = None
+    heard_backup_keep: int = Field(default=7, ge=1, le=1000)
+    heard_backup_time: str = "03:30"
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -97,6 +104,23 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError("not a file")
         return value
+
+    @field_validator("heard_backup_dir", mode="before")
+    @classmethod
+    def _backup_dir(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        if not Path(value).is_dir():
+            raise ValueError("not a folder")
+        return value
+
+    @field_validator("heard_backup_time")
+    @classmethod
+    def _backup_time(cls, value: str) -> str:
+        found = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
+        if found is None:
+            raise ValueError("not a time of day")
+        return f"{int(found[1]):02d}:{found[2]}"
 
     @field_validator("heard_safeguarding_chat", mode="before")
     @classmethod
@@ -146,6 +170,12 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """Return the time zone for anything shown or scheduled in local time."""
         return ZoneInfo(self.heard_timezone)
+
+    @property
+    def backup_time(self) -> time:
+        """Return when the daily backup is taken, in local time (HEARD_TIMEZONE)."""
+        hours, minutes = self.heard_backup_time.split(":")
+        return time(int(hours), int(minutes), tzinfo=self.zone)
 
     @property
     def quiet_hours(self) -> QuietHours | None:

@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 from storage.audit import Audit
 from storage.rounds import RoundStore
 from storage.safety import KeptMessage, NewFlag, SafetyStore
+from storage.vitals import VitalsStore
 
 ParticipantStatus = Literal["active", "stopped", "unreachable"]
 Role = Literal["coordinator", "staff", "safeguarding"]
@@ -153,7 +154,7 @@ class Purged:
     participants: int
 
 
-class Repository(RoundStore, SafetyStore, Protocol):
+class Repository(RoundStore, SafetyStore, VitalsStore, Protocol):
     """Everything Heard stores, as a small async interface."""
 
     async def register_flow(
@@ -253,8 +254,17 @@ class Repository(RoundStore, SafetyStore, Protocol):
     async def contact_for_code(self, code: str) -> Contact | None:
         """Return where to reach a participant, by their code."""
 
-    async def purge(self, now: datetime, retention_days: int, dry_run: bool = False) -> Purged:
-        """Delete runs last touched before a time, and people left with nothing; count them."""
+    async def purge(
+        self,
+        now: datetime,
+        retention_days: int,
+        dry_run: bool = False,
+        audit: Callable[[Purged], Audit] | None = None,
+    ) -> Purged:
+        """Delete runs last touched before a time, and people left with nothing; count them.
+
+        `audit` makes the audit entry from the counts, written in the same transaction.
+        """
 
     async def grant_role(self, user_id: int, role: Role, granted_by: int, audit: Audit) -> bool:
         """Give a user a role, audited; False (and nothing audited) if they already had it."""

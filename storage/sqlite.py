@@ -30,6 +30,7 @@ from storage.sqlite_contact import ContactQueries, insert_kept
 from storage.sqlite_flags import FlagQueries, forget_words, insert_flag
 from storage.sqlite_rounds import RoundQueries, insert_follow_ups
 from storage.sqlite_staff import StaffQueries, write_audit
+from storage.sqlite_vitals import VitalsQueries
 
 # Crockford-style letters and digits without the ones people confuse (0/O, 1/I/L, U).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -51,7 +52,7 @@ def new_code() -> str:
     return "P-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries):
+class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries, VitalsQueries):
     """Heard's data in one SQLite file."""
 
     @classmethod
@@ -417,11 +418,18 @@ class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries):
         )
         return None if row is None else Contact(_participant(row), int(row[CHAT_AT]))
 
-    async def purge(self, now: datetime, retention_days: int, dry_run: bool = False) -> Purged:
+    async def purge(
+        self,
+        now: datetime,
+        retention_days: int,
+        dry_run: bool = False,
+        audit: Callable[[Purged], Audit] | None = None,
+    ) -> Purged:
         """Delete runs untouched for longer than their retention, and people left with nothing.
 
         A run in a round with its own retention keeps to the round's; every other run, and
-        every person, to `retention_days`.
+        every person, to `retention_days`. `audit` makes the entry from the counts, written in
+        the same transaction (a dry run deletes and audits nothing).
         """
         stamp = (now - timedelta(days=retention_days)).isoformat()
         old_runs = (
@@ -437,7 +445,7 @@ class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries):
             f"AND r.id NOT IN ({old_runs}))"
         )
 
-        def write(db: sqlite3.Connection) -> list[int]:
+        def write(db: sqlite3.Connection) -> Purged:
             counts = []
             for sql, args in (
                 (f"SELECT COUNT(*) FROM ({old_runs})", when),
@@ -458,12 +466,15 @@ class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries):
                 )
                 db.execute(f"DELETE FROM participants WHERE code IN ({gone})", gone_args)
                 db.execute(f"DELETE FROM runs WHERE id IN ({old_runs})", when)
-            return counts
+            purged = Purged(*counts)
+            if not dry_run and audit is not None:
+                write_audit(db, audit(purged))
+            return purged
 
-        counts = await self._atomic(write)
+        purged = await self._atomic(write)
         if not dry_run:
             await self._checkpoint()
-        return Purged(*counts)
+        return purged
 
 
 def _unused_code(db: sqlite3.Connection) -> str:

@@ -46,6 +46,7 @@ def test_cli_every_command_has_help():
         "purge",
         "screen",
         "backup",
+        "restore",
         "train-model",
         "export",
         "report",
@@ -221,11 +222,16 @@ def test_cli_purge_deletes_what_is_past_retention_and_audits_it(tmp_path, capsys
     monkeypatch.setenv("HEARD_DATABASE", str(database))
     monkeypatch.setenv("HEARD_RETENTION_DAYS", "365")
 
-    assert main(["--env-file", os.devnull, "purge", "--dry-run"]) == 0
-    assert capsys.readouterr().out == (
-        "would delete 1 conversation(s), 1 answer(s) and 1 participant(s) older than 365 days\n"
-    )
-    assert main(["--env-file", os.devnull, "purge"]) == 0
+    for dry in (["purge"], ["purge", "--yes", "--dry-run"]):
+        assert main(["--env-file", os.devnull, *dry]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0] == (
+            "would delete 1 conversation(s), 1 answer(s) and 1 participant(s) older than 365 days"
+        )
+        assert out[-1] == (
+            "nothing was deleted: check the clock, then run `heard purge --yes` to delete them"
+        )
+    assert main(["--env-file", os.devnull, "purge", "--yes"]) == 0
     assert capsys.readouterr().out.startswith("deleted 1 conversation(s), 1 answer(s)")
     assert main(["--env-file", os.devnull, "audit"]) == 0
     audit = capsys.readouterr().out

@@ -95,3 +95,33 @@ def test_settings_every_setting_is_documented():
         name = field.upper()
         assert f"{name}=" in example, f"{name} is missing from .env.example"
         assert f"`{name}`" in readme, f"{name} is missing from the README's table"
+
+
+def test_settings_backup_schedule(tmp_path):
+    settings = load_settings(None)
+    assert settings.heard_backup_dir is None
+    assert settings.heard_backup_keep == 7
+    assert settings.backup_time.isoformat() == "03:30:00"
+    settings = load_settings(None, heard_backup_dir=tmp_path, heard_backup_time="4:05")
+    assert settings.heard_backup_dir == tmp_path
+    assert (settings.backup_time.hour, settings.backup_time.minute) == (4, 5)
+    assert settings.backup_time.tzinfo == settings.zone
+    assert load_settings(None, heard_backup_dir="").heard_backup_dir is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("HEARD_BACKUP_DIR", "/no/such/folder", "an existing folder for the daily backups"),
+        ("HEARD_BACKUP_KEEP", "0", "how many daily backups to keep"),
+        ("HEARD_BACKUP_KEEP", "many", "how many daily backups to keep"),
+        ("HEARD_BACKUP_TIME", "25:00", "a local time of day in HEARD_TIMEZONE, like 03:30"),
+        ("HEARD_BACKUP_TIME", "3pm", "a local time of day in HEARD_TIMEZONE, like 03:30"),
+    ],
+)
+def test_settings_a_bad_backup_setting_is_named(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(None)
+    assert str(error.value).startswith(f"{name} is not valid (got {value!r}): expected ")
+    assert expected in str(error.value)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import purge_expired
+from bot.retention import purge_expired
 from bot.settings import load_settings
 from storage.sqlite import SQLiteRepository
 from tests.bot.conftest import ADMIN_ID, SAFEGUARDING_CHAT

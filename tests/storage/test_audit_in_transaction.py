@@ -114,3 +114,15 @@ async def test_a_failed_audit_entry_keeps_a_participant_and_their_flag_open(repo
     assert kept.reviewed_at is None
     assert kept.note is None
     assert count(path, "SELECT COUNT(*) FROM contact_messages") == 0
+
+
+async def test_a_failed_audit_entry_undoes_a_purge(repo, tmp_path):
+    path = tmp_path / "heard.db"
+    participant = await enrol(repo)
+    run = await repo.start_run(participant.code, "sample", 1, "{}", NOW)
+    await repo.save(run.id, "{}", "completed", [("q1", '"old"')], NOW)
+    later = NOW + timedelta(days=400)
+    audit_fails(path)
+    with pytest.raises(StorageUnavailable):
+        await repo.purge(later, 365, audit=entry_from(later, "purge"))
+    assert [a.value for a in await repo.answers(run.id)] == ['"old"']

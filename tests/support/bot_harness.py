@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import serve
+from bot.app import PURGE_FIRST_SECONDS, serve
 from bot.safeguarding.screening import Screener
 from bot.settings import Settings, load_settings
 from tests.support.concerns import PhraseScreener
@@ -73,8 +73,10 @@ class InProcessBot:
         clock: FixedClock,
         redelivery_seconds: float = 0.5,
         screener: Screener | None = None,
+        purge_first_seconds: float = PURGE_FIRST_SECONDS,
     ) -> None:
         self.settings = settings
+        self.purge_first_seconds = purge_first_seconds
         self.clock = clock
         self.redelivery_seconds = redelivery_seconds
         self.screener = screener
@@ -94,6 +96,7 @@ class InProcessBot:
                 redelivery_seconds=self.redelivery_seconds,
                 dispatch_seconds=0.2,
                 screener=self.screener,
+                purge_first_seconds=self.purge_first_seconds,
             )
         )
         waiting = server.polls_waiting
