@@ -15,6 +15,7 @@ are read from normalised text (bot/safeguarding/normalise.py), sentence by sente
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _PAST = re.compile(
     r"\b(?:(?:\w+|a few|a couple of) (?:years?|months?|decades?) ago|used to|back then|"
@@ -69,12 +70,25 @@ _RAW_QUOTE = re.compile(r"[\"\u201c\u201d]|(?<!\w)'[^']{6,}'(?!\w)")
 
 def cues(normal: str, raw: str = "") -> tuple[str, ...]:
     """Return the context cues in one normalised sentence (`raw`, its original text)."""
+    found = _normal_cues(normal)
+    if "quoted" in found or not _RAW_QUOTE.search(raw):
+        return found
+    # Quotation marks are gone from normalised text: only the original shows them.
+    return tuple(c for c in CUES if c in found or c == "quoted")
+
+
+CUES = ("past", "negated", "quoted", "general")
+
+
+@lru_cache(maxsize=256)
+def _normal_cues(normal: str) -> tuple[str, ...]:
+    """Return the cues normalised text shows by itself (read by the screener and its model)."""
     found: list[str] = []
     if _PAST.search(normal) and not _BACK.search(normal):
         found.append("past")
     if _NEGATED.search(normal):
         found.append("negated")
-    if _QUOTED.search(normal) or _RAW_QUOTE.search(raw):
+    if _QUOTED.search(normal):
         found.append("quoted")
     if _GENERAL.search(normal):
         found.append("general")

@@ -20,6 +20,8 @@ from bot.safeguarding.risk_model import RiskModel, features
 # a feature must appear in to be kept.
 STRENGTH = 16.0
 MIN_LINES = 3
+# Smoothing of the naive Bayes log-count ratios each feature is scaled by before the regression.
+SMOOTHING = 1.0
 DIGITS = 6  # weights are written rounded, which keeps the file small and readable in a diff
 
 
@@ -63,7 +65,14 @@ def train(lines: Sequence[Labelled], trained_on: dict[str, str] | None = None) -
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     matrix = matrix.multiply(1 / norms[:, None]).tocsr()
-    labels = [int(line.risk) for line in lines]
+    labels = np.asarray([int(line.risk) for line in lines])
+    # NBSVM (Wang and Manning, 2012): each feature scaled by how much more often it is in risk
+    # lines than in ordinary ones, which gave fewer false concerns on the cross-validation.
+    present = (counts_matrix > 0).astype(np.float64).tocsr()
+    in_risk = SMOOTHING + np.asarray(present[labels == 1].sum(axis=0)).ravel()
+    in_ordinary = SMOOTHING + np.asarray(present[labels == 0].sum(axis=0)).ravel()
+    ratio = np.log((in_risk / in_risk.sum()) / (in_ordinary / in_ordinary.sum()))
+    matrix = matrix.multiply(np.asarray([ratio])).tocsr()
     fitted = LogisticRegression(
         C=STRENGTH, class_weight="balanced", solver="liblinear", max_iter=1000
     ).fit(matrix, labels)
@@ -71,8 +80,10 @@ def train(lines: Sequence[Labelled], trained_on: dict[str, str] | None = None) -
     return RiskModel(
         idf={name: round(value, DIGITS) for name, value in zip(names, idf, strict=True)},
         weighted={
-            name: round(float(coefficient) * value, DIGITS)
-            for name, coefficient, value in zip(names, coefficients, idf, strict=True)
+            name: round(float(coefficient * scale) * value, DIGITS)
+            for name, coefficient, scale, value in zip(
+                names, coefficients, ratio, idf, strict=True
+            )
         },
         intercept=round(float(fitted.intercept_[0]), DIGITS),
         trained_on=trained_on or {},

@@ -1,7 +1,10 @@
 """The risk model: a small text classifier trained locally, scored one sentence at a time.
 
-The model is logistic regression over word 1–3-grams and character 2–5-grams of normalised text,
-weighted tf-idf (sublinear tf, l2 norm), as scikit-learn's TfidfVectorizer builds them.
+The model is logistic regression over word 1–3-grams and character 2–5-grams of normalised text
+and the sentence's context cues (cues.py: "k:past", "k:negated", ...), weighted tf-idf (sublinear
+tf, l2 norm), as scikit-learn's TfidfVectorizer builds them. Training scales each feature by its
+naive Bayes log-count ratio first (NBSVM); the scaled weights are stored, so scoring is the same
+dot product either way.
 `bot/safeguarding/model_training.py` trains it from the labelled lines in
 `bot/safeguarding/training/` and writes `risk_model.json`; scoring needs only this module, so the
 running bot does not load scikit-learn. `features` is shared by training and scoring, so both
@@ -20,21 +23,25 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+from bot.safeguarding.cues import cues
+
+FORMAT = 2
 WORD_GRAMS = (1, 3)
+PREFIXES = ("w:", "c:", "k:")  # word grams, character grams, context cues
 CHAR_GRAMS = (2, 5)
 
 
 def features(normal: str) -> dict[str, int]:
-    """Count the word and character n-grams of normalised text ("w:" and "c:" prefixed)."""
-    words, chars = _grams(normal)
+    """Count the word and character n-grams and the cues of normalised text ("w:", "c:", "k:")."""
+    words, chars, context = _grams(normal)
     counts = {f"w:{gram}": count for gram, count in words.items()}
     counts.update((f"c:{gram}", count) for gram, count in chars.items())
+    counts.update((f"k:{cue}", count) for cue, count in context.items())
     return counts
 
 
-def _grams(normal: str) -> tuple[Counter[str], Counter[str]]:
-    """Count the word n-grams and the character n-grams of normalised text."""
+def _grams(normal: str) -> tuple[Counter[str], Counter[str], Counter[str]]:
+    """Count the word n-grams, the character n-grams and the context cues of normalised text."""
     words = normal.split()
     low, high = WORD_GRAMS
     word_grams = Counter(words)
@@ -45,7 +52,7 @@ def _grams(normal: str) -> tuple[Counter[str], Counter[str]]:
     char_grams: Counter[str] = Counter()
     for size in range(low, high + 1):
         char_grams.update([padded[at : at + size] for at in range(len(padded) - size + 1)])
-    return word_grams, char_grams
+    return word_grams, char_grams, Counter(cues(normal))
 
 
 class RiskModelError(ValueError):
@@ -131,7 +138,7 @@ class RiskModel:
         `shares`, if given, gets each known feature's part of the dot product.
         """
         total = norm = 0.0
-        for prefix, counts, table in zip(("w:", "c:"), _grams(normal), self._split, strict=True):
+        for prefix, counts, table in zip(PREFIXES, _grams(normal), self._split, strict=True):
             for gram, count in counts.items():
                 known = table.get(gram)
                 if known is None:
@@ -145,14 +152,14 @@ class RiskModel:
         return total, norm
 
     @cached_property
-    def _split(self) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
-        """The (idf, weight) of word grams and of character grams, keyed without prefixes."""
-        words: dict[str, tuple[float, float]] = {}
-        chars: dict[str, tuple[float, float]] = {}
+    def _split(self) -> tuple[dict[str, tuple[float, float]], ...]:
+        """The (idf, weight) of word grams, character grams and cues, keyed without prefixes."""
+        tables: dict[str, dict[str, tuple[float, float]]] = {kind: {} for kind in PREFIXES}
         for feature, idf in self.idf.items():
             kind, gram = feature[:2], feature[2:]
-            (words if kind == "w:" else chars)[gram] = (idf, self.weighted[feature])
-        return words, chars
+            if kind in tables:
+                tables[kind][gram] = (idf, self.weighted[feature])
+        return tuple(tables[kind] for kind in PREFIXES)
 
 
 def _sigmoid(value: float) -> float:

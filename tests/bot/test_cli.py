@@ -253,7 +253,7 @@ def test_cli_check_and_start_up_report_a_broken_risk_model(capsys, monkeypatch, 
     from bot.safeguarding.screening import PhraseList
 
     broken = tmp_path / "risk_model.json"
-    broken.write_text('{"format": 1}', encoding="utf-8")
+    broken.write_text('{"format": 2}', encoding="utf-8")
     monkeypatch.setattr(RiskModel, "shipped", classmethod(lambda cls: cls.load(broken)))
     code, out, _ = run(capsys, "check")
     assert code == 1

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from bot.safeguarding.labelled import Labelled
@@ -48,15 +49,23 @@ def test_scores_are_what_scikit_learn_gives_for_the_same_fit():
     counts = [features(normalise(line.text)) for line in LINES]
     kept = [{f: c for f, c in each.items() if f in model.idf} for each in counts]
     vectoriser = DictVectorizer()
+    counted = vectoriser.fit_transform(kept)
     tfidf = TfidfTransformer(sublinear_tf=True)
-    matrix = tfidf.fit_transform(vectoriser.fit_transform(kept))
+    labels = np.asarray([int(line.risk) for line in LINES])
+    # Each feature scaled by its naive Bayes log-count ratio (NBSVM), smoothed by one.
+    present = (counted > 0).astype(float)
+    in_risk = 1 + np.asarray(present[labels == 1].sum(axis=0)).ravel()
+    in_ordinary = 1 + np.asarray(present[labels == 0].sum(axis=0)).ravel()
+    ratio = np.log((in_risk / in_risk.sum()) / (in_ordinary / in_ordinary.sum()))
+    matrix = tfidf.fit_transform(counted).multiply(ratio).tocsr()
     fitted = LogisticRegression(C=STRENGTH, class_weight="balanced", solver="liblinear").fit(
-        matrix, [int(line.risk) for line in LINES]
+        matrix, labels
     )
     for text in ["I want to die", "kind staff on the ward", "no point", "nothing known here"]:
         normal = normalise(text)
         row = {f: c for f, c in features(normal).items() if f in model.idf}
-        expected = fitted.predict_proba(tfidf.transform(vectoriser.transform([row])))[0, 1]
+        scaled = tfidf.transform(vectoriser.transform([row])).multiply(ratio).tocsr()
+        expected = fitted.predict_proba(scaled)[0, 1]
         assert model.score(normal) == pytest.approx(expected, abs=1e-4), text
 
 
@@ -88,9 +97,9 @@ def test_the_model_file_round_trips(tmp_path):
     ("content", "message"),
     [
         ("not json", "cannot read the risk model"),
-        ('{"format": 1}', "not a risk model file"),
-        ('{"format": 9, "features": {}}', "model format 9, not 1"),
-        ('{"format": 1, "trained_on": {}, "intercept": 0, "features": {"w:a": 3}}', "not a"),
+        ('{"format": 2}', "not a risk model file"),
+        ('{"format": 9, "features": {}}', "model format 9, not 2"),
+        ('{"format": 2, "trained_on": {}, "intercept": 0, "features": {"w:a": 3}}', "not a"),
     ],
 )
 def test_a_broken_model_file_is_named(tmp_path, content, message):

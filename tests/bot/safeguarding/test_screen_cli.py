@@ -13,7 +13,7 @@ from bot.safeguarding.screening import PhraseList, Screener
 
 # A model that knows one word: "die" scores 0.73, anything else 0.08.
 TINY = {
-    "format": 1,
+    "format": 2,
     "trained_on": {},
     "intercept": -2.5,
     "features": {"w:die": [1.0, 3.5], "w:marw": [1.0, 3.5]},
@@ -169,7 +169,7 @@ def test_screen_run_names_a_broken_phrase_file(capsys, tmp_path):
 
 def test_screen_run_names_a_broken_model_file(capsys, tmp_path):
     broken = tmp_path / "model.json"
-    broken.write_text('{"format": 1}', encoding="utf-8")
+    broken.write_text('{"format": 2}', encoding="utf-8")
     assert run(parse("--model", str(broken))) == 2
     _, err = capsys.readouterr()
     assert err.startswith(f"heard: {broken}: not a risk model file")

@@ -59,7 +59,7 @@ def test_sentences(text, expected):
 # A model that knows a few words, so verdicts here do not hang on the shipped model's weights.
 TINY = RiskModel.from_dict(
     {
-        "format": 1,
+        "format": 2,
         "trained_on": {},
         "intercept": -2.5,
         "features": {"w:die": [1.0, 3.5], "w:gone": [1.0, 2.5], "w:ward": [1.0, -3.0]},

@@ -17,7 +17,7 @@ from tests.support.safeguarding import alerts_in, query_gives
 
 # No phrase of the list matches any of these; the shipped model scores them far apart.
 PLANS = "I have sorted out who gets my things and I know which night"
-TIRED = "I'm so tired of everything lately"
+TIRED = "Everything feels too much lately"
 ORDINARY = "The crisis team rang back within an hour"
 
 

@@ -35,7 +35,7 @@ def test_train_writes_a_model_and_cross_validates(capsys, tmp_path):
     assert "\noverall\t4\t" in out
     model = RiskModel.load(output)
     assert list(model.trained_on) == ["lines.tsv"]
-    assert json.loads(output.read_text(encoding="utf-8"))["format"] == 1
+    assert json.loads(output.read_text(encoding="utf-8"))["format"] == 2
 
 
 def test_train_twice_writes_the_same_file(capsys, tmp_path):
