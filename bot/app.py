@@ -44,6 +44,7 @@ from bot.safeguarding.watch import RiskWatch
 from bot.sender import TelegramSender
 from bot.settings import Settings, SettingsError
 from bot.staff import StaffHandlers
+from bot.staff_codes import StaffCodeError, StaffCodes
 from bot.support import SupportError, SupportFile, load_support, review_warning
 from bot.updates import allowed_updates
 from conversations.catalog import catalog
@@ -161,7 +162,7 @@ async def serve(
         # Past a chat's backlog limit, messages are kept and the person asked once to wait.
         guard = FloodGuard(repository, sender, clock, watch.check)
         processor.on_backlog, processor.on_drained = guard.absorb, guard.drained
-        access = Access(repository, settings.heard_admins, clock)
+        access = Access(repository, settings.heard_admins, clock, _staff_codes(settings))
         planner = RoundPlanner(repository, library, clock, settings.zone)
         # Order matters: privileged commands first, then the participant's.
         StaffHandlers(access, journey).install(app)
@@ -305,6 +306,14 @@ def _instance_lock(database: Path) -> InstanceLock:
         # Most often the database's folder is missing or not writable: say so as for the file.
         reason = error.strerror or str(error)
         raise StartupError(f"HEARD_DATABASE: cannot open {database}: {reason}") from None
+
+
+def _staff_codes(settings: Settings) -> StaffCodes:
+    """Read the key of the audit log's staff codes; one that cannot be read stops start-up."""
+    try:
+        return StaffCodes.beside(settings.heard_database)
+    except StaffCodeError as error:
+        raise StartupError(f"HEARD_DATABASE: {error}") from None
 
 
 def _screener(phrases: PhraseList) -> Screener:

@@ -51,7 +51,8 @@ class StaffHandlers:
             user_id, role, person.user_id, self.access.clock.now()
         )
         if new:
-            await self.access.record(person.user_id, "grant", f"{user_id} {role}")
+            code = self.access.codes.code(user_id)
+            await self.access.record(person.user_id, "grant", f"{user_id} {role}, code {code}")
             await self.access.refresh_menu(context.bot, user_id)
         key = "granted" if new else "already_granted"
         await self._reply(person, self.words(key, user=user_id, role=role))
@@ -65,7 +66,8 @@ class StaffHandlers:
         user_id, role = parsed
         removed = await self.access.repository.revoke_role(user_id, role)
         if removed:
-            await self.access.record(person.user_id, "revoke", f"{user_id} {role}")
+            code = self.access.codes.code(user_id)
+            await self.access.record(person.user_id, "revoke", f"{user_id} {role}, code {code}")
             await self.access.refresh_menu(context.bot, user_id)
         key = "revoked" if removed else "not_granted"
         await self._reply(person, self.words(key, user=user_id, role=role))
