@@ -109,7 +109,8 @@ def _may_match(found: filters.BaseFilter, kind: str) -> bool | None:
         return None if inner is None else not inner
     if isinstance(found, filters._XORFilter):
         return _may_match(found.merged_filter, kind)
-    if type(found).__qualname__.startswith("UpdateType."):
+    kind_of = type(found)
+    if kind_of.__module__ == filters.__name__ and kind_of.__qualname__.startswith("UpdateType."):
         return bool(found.check_update(_sample(kind)))
     return None
 
