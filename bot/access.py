@@ -8,6 +8,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
 from bot.clock import Clock
+from bot.staff_codes import StaffCodes
 from conversations.catalog import catalog
 from storage.audit import Audit
 from storage.repository import Repository
@@ -54,10 +55,18 @@ def participant_commands(language: str = "en") -> list[BotCommand]:
 class Access:
     """Answer "may this user do that?", and write every privileged act to the audit log."""
 
-    def __init__(self, repository: Repository, admins: tuple[int, ...], clock: Clock) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        admins: tuple[int, ...],
+        clock: Clock,
+        codes: StaffCodes | None = None,
+    ) -> None:
         self.repository = repository
         self.admins = frozenset(admins)
         self.clock = clock
+        # Without a key kept beside the database, codes hold for this process only.
+        self.codes = codes or StaffCodes.ephemeral()
 
     async def roles(self, user_id: int) -> set[str]:
         """Return every role a user holds now (admins are coordinators too)."""
@@ -80,8 +89,21 @@ class Access:
         return Audit(await self.actor(user_id), action, detail, self.clock.now())
 
     async def refused(self, user_id: int, command: str, where: str = "private chat") -> None:
-        """Audit an attempt at a command the user may not use there."""
-        await self.record(user_id, "refused", f"/{command} in a {where}")
+        """Audit an attempt at a command the user may not use there, naming who tried."""
+        tried = await self.who_tried(user_id)
+        await self.repository.audit(tried, "refused", f"/{command} in a {where}", self.clock.now())
+
+    async def who_tried(self, user_id: int) -> str:
+        """Name someone refused: a participant by their code, anyone else by their staff code.
+
+        Never by Telegram id or name. Someone whose role was revoked keeps the staff code the
+        grant and revoke entries gave them, so the audit log shows who it was.
+        """
+        if user_id not in self.admins and not await self.repository.roles_of(user_id):
+            contact = await self.repository.contact_for_user(user_id)
+            if contact is not None:
+                return contact.participant.code
+        return self.codes.code(user_id)
 
     async def actor(self, user_id: int) -> str:
         """Name a user for the audit log: staff by id, participants only by their code."""

@@ -11,11 +11,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
 
 from bot.access import Access, participant_commands
 from bot.admin_notice import AdminNotice
+from bot.api_client import HeardBot, refusal_line, until_stopped
 from bot.backlog import FloodGuard
 from bot.backup_schedule import ScheduledBackups
 from bot.chat_locks import ChatLocks
@@ -45,8 +47,10 @@ from bot.safeguarding.watch import RiskWatch
 from bot.sender import TelegramSender
 from bot.settings import Settings, SettingsError
 from bot.staff import StaffHandlers
+from bot.staff_codes import StaffCodeError, StaffCodes
 from bot.startup_checks import clock_problem, database_damage
 from bot.support import SupportError, SupportFile, load_support, review_warning
+from bot.updates import allowed_updates
 from conversations.catalog import catalog
 from conversations.loader import shipped_flows_dir
 from storage.repository import StorageUnavailable
@@ -60,7 +64,7 @@ PURGE_FIRST_SECONDS = 60.0
 
 
 class StartupError(Exception):
-    """Heard cannot start; the message says why in one line."""
+    """Heard cannot start, or cannot go on; the message says why in one line."""
 
 
 def spool_path(database: Path) -> Path:
@@ -83,16 +87,16 @@ def build_application(settings: Settings, processor: ChatOrderedProcessor) -> Ap
     # proactive sends are paced below it by the dispatcher's own pacer.
     overall = max(30.0, settings.heard_send_rate)
     file_api = api[: -len("/bot")] + "/file/bot" if api.endswith("/bot") else api + "/file"
-    return (
-        ApplicationBuilder()
-        .token(settings.require_token())
-        .base_url(api)
-        .base_file_url(file_api)
-        .concurrent_updates(processor)
-        .rate_limiter(AIORateLimiter(overall_max_rate=overall, max_retries=3))
-        .get_updates_connection_pool_size(4)
-        .build()
+    bot = HeardBot(
+        settings.require_token(),
+        base_url=api,
+        base_file_url=file_api,
+        request=HTTPXRequest(connection_pool_size=256),
+        # A dropped long poll can leave a pool of one stuck ("Pool timeout") at shutdown.
+        get_updates_request=HTTPXRequest(connection_pool_size=4),
+        rate_limiter=AIORateLimiter(overall_max_rate=overall, max_retries=3),
     )
+    return ApplicationBuilder().bot(bot).concurrent_updates(processor).build()
 
 
 async def serve(
@@ -167,7 +171,7 @@ async def serve(
         # Past a chat's backlog limit, messages are kept and the person asked once to wait.
         guard = FloodGuard(repository, sender, clock, watch.check)
         processor.on_backlog, processor.on_drained = guard.absorb, guard.drained
-        access = Access(repository, settings.heard_admins, clock)
+        access = Access(repository, settings.heard_admins, clock, _staff_codes(settings))
         planner = RoundPlanner(repository, library, clock, settings.zone)
         # Order matters: privileged commands first, then the participant's.
         StaffHandlers(access, journey).install(app)
@@ -216,6 +220,8 @@ async def _run(
 ) -> None:
     try:
         await app.initialize()
+    except InvalidToken as error:
+        raise StartupError(refusal_line(error)) from None
     except TelegramError as error:
         raise StartupError(
             f"cannot reach the Bot API at TELEGRAM_API_URL ({settings.telegram_api_url}): {error}"
@@ -230,7 +236,7 @@ async def _run(
         await app.bot.set_my_commands(participant_commands())
         await access.refresh_all_menus(app.bot)
         assert app.updater is not None
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        await app.updater.start_polling(allowed_updates=allowed_updates(app))
         await app.start()
         log.info(
             "Heard %s started: database %s, conversations %s",
@@ -287,10 +293,17 @@ async def _run(
                 backups.folder,
                 backups.keep,
             )
-        await stop.wait()
+        bot = app.bot
+        assert isinstance(bot, HeardBot)
+        await until_stopped(stop, bot)
         log.info("Heard is stopping")
         await app.updater.stop()
         await app.stop()
+        if bot.refusal is not None:
+            raise StartupError(refusal_line(bot.refusal))
+    except InvalidToken as error:
+        # Refused before polling began (between the first call and the last of start-up).
+        raise StartupError(refusal_line(error)) from None
     finally:
         await journey.alerts.close()
         await app.shutdown()
@@ -355,6 +368,14 @@ def _backups(
     return ScheduledBackups(database, folder, keep, repository, clock, notice)
 
 
+def _staff_codes(settings: Settings) -> StaffCodes:
+    """Read the key of the audit log's staff codes; one that cannot be read stops start-up."""
+    try:
+        return StaffCodes.beside(settings.heard_database)
+    except StaffCodeError as error:
+        raise StartupError(f"HEARD_DATABASE: {error}") from None
+
+
 def _screener(phrases: PhraseList) -> Screener:
     """Build the screener with the shipped risk model; a broken model file stops start-up."""
     try:
@@ -391,6 +412,8 @@ async def redeliver_pending(journey: Journey, locks: ChatLocks) -> None:
 
 async def _report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the traceback; tell the participant kindly, never with the traceback."""
+    if isinstance(context.error, InvalidToken):
+        return  # the bot is stopping, and says why in one line
     log.error("an update could not be handled", exc_info=context.error)
     chat = update.effective_chat if isinstance(update, Update) else None
     if chat is None or chat.type != "private":

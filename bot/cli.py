@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import re
 import signal
@@ -19,6 +18,7 @@ from bot.backup import BackupError, database_files, take_backup
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
 from bot.exports.scope import ScopeError, chosen_scope
+from bot.logs import configure_logging
 from bot.reports import report_cli
 from bot.restore import RestoreError, restore
 from bot.rounds import rounds_cli
@@ -187,13 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(settings: Settings) -> int:
     """Run the bot until SIGINT or SIGTERM."""
-    settings.require_token()
-    logging.basicConfig(
-        level=settings.heard_log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    configure_logging(
+        settings.heard_log_level,
+        settings.require_token(),
+        unsafe=settings.heard_unsafe_debug_logs,
     )
-    # The HTTP client logs every request at INFO, with the token in the URL.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     async def main() -> None:
         stop = asyncio.Event()

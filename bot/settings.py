@@ -27,6 +27,7 @@ EXPECTED = {
     "HEARD_TIMEZONE": "a time zone name, like Europe/London",
     "HEARD_DEFAULT_FLOW": "the id of a conversation, like community-mental-health",
     "HEARD_LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+    "HEARD_UNSAFE_DEBUG_LOGS": "true or false (true only for debugging on test data)",
     "HEARD_MINIMUM_AGE": "a whole number of years from 13 to 120, like 18",
     "HEARD_RETENTION_DAYS": "a whole number of days from 1 to 36500, like 730",
     "HEARD_SAFEGUARDING_CHAT": "a Telegram chat id, like -1001234567890 for a private group",
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
     heard_timezone: str = "Europe/London"
     heard_default_flow: str = "community-mental-health"
     heard_log_level: str = Field(default="INFO")
+    # Lifts the log's guards on personal data: for debugging on test data only.
+    heard_unsafe_debug_logs: bool = False
     heard_minimum_age: int = Field(default=18, ge=13, le=120)
     heard_support_file: Path | None = None
     heard_retention_days: int = Field(default=730, ge=1, le=36_500)

@@ -47,7 +47,8 @@ class StaffHandlers:
             await self._reply(person, self._usage("grant"))
             return
         user_id, role = parsed
-        audit = await self.access.entry(person.user_id, "grant", f"{user_id} {role}")
+        code = self.access.codes.code(user_id)
+        audit = await self.access.entry(person.user_id, "grant", f"{user_id} {role}, code {code}")
         new = await self.access.repository.grant_role(user_id, role, person.user_id, audit)
         if new:
             await self.access.refresh_menu(context.bot, user_id)
@@ -61,7 +62,8 @@ class StaffHandlers:
             await self._reply(person, self._usage("revoke"))
             return
         user_id, role = parsed
-        audit = await self.access.entry(person.user_id, "revoke", f"{user_id} {role}")
+        code = self.access.codes.code(user_id)
+        audit = await self.access.entry(person.user_id, "revoke", f"{user_id} {role}, code {code}")
         removed = await self.access.repository.revoke_role(user_id, role, audit)
         if removed:
             await self.access.refresh_menu(context.bot, user_id)

@@ -28,7 +28,15 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
 from tests.support.chaos import Chaos, ChaosSettings, Drop, Failure, retry_after_violations
@@ -1130,3 +1138,28 @@ async def test_latency_holds_every_call_that_long_before_it_is_carried_out(
     await bot.send_message(chat, "slow")
     assert time.monotonic() - asked >= 0.2
     assert server.calls_of("sendMessage")[-1].at - asked >= 0.2  # carried out after the wait
+
+
+async def test_revoked_token_answers_401_and_ends_a_waiting_long_poll(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    await bot.get_me()
+    polling = asyncio.create_task(bot.get_updates(timeout=10))
+    await server.wait_for(lambda: server.polls_waiting == 1)
+    server.revoke_token()
+    with pytest.raises(InvalidToken):
+        await asyncio.wait_for(polling, 5)
+    with pytest.raises(InvalidToken):
+        await bot.send_message(USER, "hello")
+    assert server.calls_of("getUpdates")[-1].result_or_error["error_code"] == 401
+
+
+async def test_a_username_stays_with_the_user(server: FakeTelegram, bot: Bot) -> None:
+    server.send_text(USER, "/start", first_name="Ada", username="ada_l")
+    server.send_text(USER, "later")
+    first, later = await bot.get_updates()
+    for update in (first, later):
+        assert update.effective_user is not None
+        assert update.effective_user.username == "ada_l"
+        assert update.effective_chat is not None
+        assert update.effective_chat.username == "ada_l"

@@ -14,6 +14,7 @@ NAMES = [
     "HEARD_TIMEZONE",
     "HEARD_DEFAULT_FLOW",
     "HEARD_LOG_LEVEL",
+    "HEARD_UNSAFE_DEBUG_LOGS",
 ]
 
 
@@ -63,6 +64,11 @@ def test_settings_environment_overrides_env_file(tmp_path, monkeypatch):
         ("HEARD_TIMEZONE", "Mars/Base", "HEARD_TIMEZONE is not valid ('Mars/Base'): expected a"),
         ("TELEGRAM_API_URL", "ftp://x", "TELEGRAM_API_URL is not valid ('ftp://x'): expected"),
         ("HEARD_LOG_LEVEL", "LOUD", "HEARD_LOG_LEVEL is not valid ('LOUD'): expected one of"),
+        (
+            "HEARD_UNSAFE_DEBUG_LOGS",
+            "maybe",
+            "HEARD_UNSAFE_DEBUG_LOGS is not valid ('maybe'): expected true or false",
+        ),
         ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN is not valid: expected a bot"),
         ("HEARD_CONVERSATIONS", "/no/such/folder", "HEARD_CONVERSATIONS is not valid ('/no/"),
     ],

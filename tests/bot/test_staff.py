@@ -6,6 +6,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from bot.cli import main
+from bot.staff_codes import StaffCodes
 from storage.sqlite import SQLiteRepository
 from tests.bot.conftest import ADMIN_ID
 
@@ -38,9 +39,10 @@ async def test_staff_admin_grants_and_revokes_a_role(make_user, fake, database):
     await admin.send("/revoke 1234 staff")
     assert admin.last_text() == "Done: 1234 no longer has the staff role."
     assert roles(database) == []
+    code = StaffCodes.beside(database).code(1234)
     assert audit_rows(database) == [
-        (f"staff:{ADMIN_ID}", "grant", "1234 staff"),
-        (f"staff:{ADMIN_ID}", "revoke", "1234 staff"),
+        (f"staff:{ADMIN_ID}", "grant", f"1234 staff, code {code}"),
+        (f"staff:{ADMIN_ID}", "revoke", f"1234 staff, code {code}"),
     ]
 
 
@@ -62,7 +64,9 @@ async def test_staff_grant_does_not_stand_when_its_audit_entry_cannot_be_written
     assert "Sorry" in admin.last_text()
     # Neither change stands without its entry in the audit log.
     assert roles(database) == [(1234, "staff")]
-    assert audit_rows(database) == [(f"staff:{ADMIN_ID}", "grant", "1234 staff")]
+    [(actor, action, detail)] = audit_rows(database)
+    assert (actor, action) == (f"staff:{ADMIN_ID}", "grant")
+    assert detail.startswith("1234 staff, code S-")
 
 
 async def test_staff_bad_usage_explains_itself(make_user, database):
@@ -87,14 +91,17 @@ async def test_staff_participant_gets_the_participant_bot_and_is_audited(make_us
     stranger = make_user(3333)
     await stranger.send("/audit")
     assert "I don't know that command" in stranger.last_text()
-    assert audit_rows(database)[-1] == ("not a participant", "refused", "/audit in a private chat")
+    # Someone who is neither staff nor a participant is named by a code, not their id.
+    code = StaffCodes.beside(database).code(3333)
+    assert audit_rows(database)[-1] == (code, "refused", "/audit in a private chat")
 
 
 async def test_staff_commands_in_a_group_are_refused_and_audited(fake, heard, database):
     update_id = fake.send_text(ADMIN_ID, "/grant 1234 staff", chat_id=-100555, chat_type="group")
     await heard.settle(update_id)
     assert roles(database) == []
-    assert audit_rows(database) == [(f"staff:{ADMIN_ID}", "refused", "/grant in a group chat")]
+    code = StaffCodes.beside(database).code(ADMIN_ID)
+    assert audit_rows(database) == [(code, "refused", "/grant in a group chat")]
 
 
 async def test_staff_role_changes_take_effect_at_once(make_user, database):

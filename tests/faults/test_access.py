@@ -113,9 +113,10 @@ class World:
         return ChatUser(self.fake, user_id, settle=self.heard.settle)
 
     def actor_name(self, actor: str) -> str:
-        """Return how the audit log names an actor: staff by id, participants by code."""
+        """Return how the audit log names someone refused: a participant by their code, else
+        by their staff code (never by Telegram id)."""
         user_id = ACTOR_IDS[actor]
-        return self.codes[user_id] if actor == PARTICIPANT else f"staff:{user_id}"
+        return self.codes[user_id] if actor == PARTICIPANT else self.access.codes.code(user_id)
 
     async def in_group(self, user_id: int, text: str, chat_id: int) -> None:
         """Send a message in a group chat and wait until the bot has handled it."""
@@ -572,7 +573,7 @@ async def test_access_revoked_coordinator_cannot_go_on_with_a_draft(world, how):
         world,
         before,
         chat=person.chat_id,
-        actor="not a participant",
+        actor=world.access.codes.code(REVOKED),
         detail=f"{detail} in a private chat",
         replies=replies,
     )

@@ -843,6 +843,7 @@ class FakeTelegram:
         self._members: dict[int, set[int]] = {}
         self._queries: dict[str, bool] = {}
         self._blocked: dict[int, str] = {}
+        self._token_revoked = False
         self._faults: dict[str, list[ApiError]] = {}
         self._chaos: Chaos | None = None
         self._commands: dict[tuple[str, str], list[JSON]] = {}
@@ -939,13 +940,15 @@ class FakeTelegram:
         language_code: str | None = "en",
         date: int | None = None,
         reply_to: int | None = None,
+        username: str | None = None,
     ) -> int:
         """Inject a text message from a user and return its update_id.
 
         `date` is the message's Unix time (default now); `reply_to` the message_id of an
-        earlier message in the chat, bot's or user's, that this one replies to.
+        earlier message in the chat, bot's or user's, that this one replies to. A `username`
+        is kept for the user's later messages and presses too.
         """
-        self._remember_user(user_id, first_name, language_code)
+        self._remember_user(user_id, first_name, language_code, username)
         message = self._new_user_message(user_id, chat_id, chat_type, date)
         message["text"] = text
         if entities := command_entities(text):
@@ -1209,12 +1212,20 @@ class FakeTelegram:
         """Undo block()."""
         self._blocked.pop(chat_id, None)
 
+    def revoke_token(self) -> None:
+        """Act as if the token was revoked with @BotFather: every call now answers 401.
+
+        A long poll under way is answered 401 at once, as Telegram ends it.
+        """
+        self._token_revoked = True
+        self._signal.fire()
+
     # --- HTTP -----------------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
         """Answer one Bot API request."""
         requested = request.match_info["method"]
-        if request.match_info["token"] != self.token:
+        if request.match_info["token"] != self.token or self._token_revoked:
             return self._answer(requested, {}, ApiError(401, "Unauthorized"))
         method = method_names().get(requested.lower())
         if method is None:
@@ -1352,6 +1363,8 @@ class FakeTelegram:
         await self._wait_for_updates(generation, max(params.get("timeout", 0), 0))
         if self._closing or _client_gone(request):
             return []
+        if self._token_revoked:
+            raise ApiError(401, "Unauthorized")
         if generation != self._poll_generation:
             raise ApiError(409, CONFLICT)
         batch = self._queue[:limit]
@@ -1364,7 +1377,12 @@ class FakeTelegram:
         self._signal.fire()
         try:
             await self._signal.wait_until(
-                lambda: bool(self._queue) or self._closing or generation != self._poll_generation,
+                lambda: (
+                    bool(self._queue)
+                    or self._closing
+                    or self._token_revoked
+                    or generation != self._poll_generation
+                ),
                 seconds,
             )
         finally:
@@ -1637,9 +1655,14 @@ class FakeTelegram:
         self._next_message_id += 1
         return message_id
 
-    def _remember_user(self, user_id: int, first_name: str, language_code: str | None) -> JSON:
-        """Store and return the User object of a (human) user."""
+    def _remember_user(
+        self, user_id: int, first_name: str, language_code: str | None, username: str | None = None
+    ) -> JSON:
+        """Store and return the User object of a (human) user (a username, once given, stays)."""
         user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
+        username = username or self._users.get(user_id, {}).get("username")
+        if username is not None:
+            user["username"] = username
         if language_code is not None:
             user["language_code"] = language_code
         self._users[user_id] = user
@@ -1663,8 +1686,12 @@ class FakeTelegram:
         if chat_type == "private":
             if chat_id not in (None, user_id):
                 raise ValueError("a private chat's id is the user's id")
-            first_name = self._users.get(user_id, {}).get("first_name", "Sam")
-            return {"id": user_id, "type": "private", "first_name": first_name}
+            person = self._users.get(user_id, {})
+            private: JSON = {"id": user_id, "type": "private"}
+            private["first_name"] = person.get("first_name", "Sam")
+            if "username" in person:
+                private["username"] = person["username"]
+            return private
         if chat_id is None:
             chat_id = -user_id if chat_type == "group" else -1_000_000_000_000 - user_id
         if chat_id >= 0:

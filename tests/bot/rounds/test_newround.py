@@ -1,5 +1,6 @@
 """/newround in Telegram: one question at a time, every bad answer explained and asked again."""
 
+from bot.staff_codes import StaffCodes
 from tests.bot.conftest import ADMIN_ID
 from tests.support.bot_harness import InProcessBot, bot_settings
 from tests.support.chat_user import ChatUser
@@ -331,8 +332,10 @@ async def test_newround_draft_ends_when_the_coordinator_role_is_taken_away(make_
     # They meet the participant bot instead (the introduction, for a stranger).
     assert "This is run by a test charity." in "\n".join(helper.texts_since(seen))
     assert not any(text.startswith("Step 3") for text in helper.texts_since(seen))
-    assert ("not a participant", "refused", "/newround (typed answer) in a private chat") in rows(
-        database, "SELECT actor, action, detail FROM audit_log"
-    )
+    # Refused by their staff code, the one the revoke entry gives them (never their id).
+    code = StaffCodes.beside(database).code(4242)
+    audit = rows(database, "SELECT actor, action, detail FROM audit_log")
+    assert (code, "refused", "/newround (typed answer) in a private chat") in audit
+    assert (f"staff:{ADMIN_ID}", "revoke", f"4242 coordinator, code {code}") in audit
     await helper.send("/cancel")
     assert helper.last_text().startswith("I don't know that command")
