@@ -87,10 +87,10 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument(
         "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
     )
-    screen_cli.add_parser(sub)
-    train_cli.add_parser(sub)
-    report_cli.add_parser(sub)
-    rounds_cli.add_parser(sub)
+    screen_cli.add_parser(sub.add_parser)
+    train_cli.add_parser(sub.add_parser)
+    report_cli.add_parser(sub.add_parser)
+    rounds_cli.add_parser(sub.add_parser)
     backup = sub.add_parser(
         "backup",
         help="copy the database consistently, even while the bot runs",
