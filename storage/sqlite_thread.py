@@ -15,9 +15,8 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
@@ -27,8 +26,7 @@ class ThreadClosed(sqlite3.ProgrammingError):
     """The connection's thread was closed: nothing more can run on it."""
 
 
-@dataclass(frozen=True)
-class _Job:
+class _Job(NamedTuple):
     """A function to run on the thread, and where its outcome goes (`work` None: close)."""
 
     work: Work | None
