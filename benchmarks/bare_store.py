@@ -1,8 +1,9 @@
 """The bare baseline's optional store: Heard's three database trips an answer, and no more.
 
 With it, baseline (a+db) keeps every answer as the throughput target asks ("every answer
-durably committed") through the same machinery as Heard: aiosqlite's one thread, Heard's
-connection settings (`connect_writer`: WAL, `synchronous=FULL`), and
+durably committed") through the same machinery as Heard: one connection on a thread of its own
+(`storage.sqlite_thread.SQLiteThread`), Heard's connection settings (`connect_writer`: WAL,
+`synchronous=FULL`), and
 `storage.sqlite_base.SQLiteBase` (its lock, `_one` for a read and `_atomic` for a whole
 transaction in one trip). An answer costs the trips Heard's costs:
   1. read where the chat is (Heard: the participant and their latest run, one query);
@@ -35,8 +36,7 @@ class BareStore(SQLiteBase):
     async def open(cls, path: str | Path) -> BareStore:
         """Open (creating if needed) the store at this path, with Heard's connection settings."""
         db = await connect_writer(str(path))
-        for statement in SCHEMA:
-            await db.execute(statement)
+        await db.run(lambda connection: [connection.execute(sql) for sql in SCHEMA])
         return cls(db)
 
     async def close(self) -> None:

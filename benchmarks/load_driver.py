@@ -150,7 +150,9 @@ class Driver:
         """Time each reply; answer it at once until everyone has given `answers` answers.
 
         `shapes[i]` is the keyboard shape (buttons per row) of question i, the end's last: a
-        reply of another shape is counted as unexpected.
+        reply of another shape is counted as unexpected. A reply with no buttons where the
+        question has some is a note before the question (Heard's "before_question" one, say):
+        counted as unexpected, and the question that follows it is taken as the reply.
         """
         by_user = {person.user: person for person in people}
         latencies: list[float] = []
@@ -163,6 +165,9 @@ class Driver:
             for chat, message, at, rows in events:
                 person = by_user.get(chat)
                 if person is None or person.asked_at is None:
+                    continue
+                if not rows and any(shapes[person.start + person.answered + 1]):
+                    unexpected += 1
                     continue
                 latencies.append(at - person.asked_at)
                 last_at = max(last_at, at)

@@ -106,7 +106,7 @@ async def seed_heard(database: Path, count: int) -> int:
     stored = 0
     try:
         # Setting up, not measured: no need to wait for the disk on every commit.
-        await repo._db.execute("PRAGMA synchronous=OFF")
+        await repo._db.run(lambda db: db.execute("PRAGMA synchronous=OFF"))
         library = FlowLibrary.load(SURVEY_FILE.parent, repo)
         await library.register(now)
         flow = library.latest(SURVEY_ID)

@@ -80,11 +80,11 @@ def parser() -> argparse.ArgumentParser:
         "attempts, exports), newest first, from HEARD_DATABASE.",
     )
     audit.add_argument("--limit", type=int, default=50, help="how many entries (default: 50)")
-    purge_cli.add_parser(sub)
-    screen_cli.add_parser(sub)
-    train_cli.add_parser(sub)
-    report_cli.add_parser(sub)
-    rounds_cli.add_parser(sub)
+    purge_cli.add_parser(sub.add_parser)
+    screen_cli.add_parser(sub.add_parser)
+    train_cli.add_parser(sub.add_parser)
+    report_cli.add_parser(sub.add_parser)
+    rounds_cli.add_parser(sub.add_parser)
     backup = sub.add_parser(
         "backup",
         help="copy the database consistently, even while the bot runs",

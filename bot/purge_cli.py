@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import sqlite3
 import sys
+from collections.abc import Callable
 
 from bot.clock import SystemClock
 from bot.purge_guard import DONE, HELD, hold_reason
@@ -18,9 +19,9 @@ from bot.settings import Settings
 from storage.sqlite import SQLiteRepository
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `heard purge` to the command's subparsers."""
-    purge = subparsers.add_parser(
+def add_parser(new_command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add `heard purge` to the `heard` command."""
+    purge = new_command(
         "purge",
         help="delete answers older than HEARD_RETENTION_DAYS (with --yes)",
         description="Say how many conversations last touched more than HEARD_RETENTION_DAYS "

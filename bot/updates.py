@@ -94,21 +94,29 @@ def handled_types(handler: BaseHandler[Any, Any, Any]) -> set[str]:
     return set(Update.ALL_TYPES)
 
 
+# The classes python-telegram-bot makes of `a & b` (and `|`), `~a` and `a ^ b`, found by making
+# one of each rather than by their private names; their parts are public attributes.
+_MERGED = type(filters.ALL & filters.ALL)
+_INVERTED = type(~filters.ALL)
+_XOR = type(filters.ALL ^ filters.ALL)
+
+
 def _may_match(found: filters.BaseFilter, kind: str) -> bool | None:
     """Say whether a filter can pass an update of one type: True, False, or None (it depends).
 
     Only `filters.UpdateType` leaves are decided (on a sample update of that type); any other
     leaf depends on the message, so it may pass. And, or and not follow three-valued logic.
     """
-    if isinstance(found, filters._MergedFilter):
-        left = _may_match(found.base_filter, kind)
-        right = _may_match(found.and_filter or found.or_filter, kind)  # type: ignore[arg-type]
-        return _and(left, right) if found.and_filter else _or(left, right)
-    if isinstance(found, filters._InvertedFilter):
-        inner = _may_match(found.inv_filter, kind)
+    parts: Any = found  # the combined filters' parts, typed only on their private classes
+    if isinstance(found, _MERGED):
+        left = _may_match(parts.base_filter, kind)
+        right = _may_match(parts.and_filter or parts.or_filter, kind)
+        return _and(left, right) if parts.and_filter else _or(left, right)
+    if isinstance(found, _INVERTED):
+        inner = _may_match(parts.inv_filter, kind)
         return None if inner is None else not inner
-    if isinstance(found, filters._XORFilter):
-        return _may_match(found.merged_filter, kind)
+    if isinstance(found, _XOR):
+        return _may_match(parts.merged_filter, kind)
     kind_of = type(found)
     if kind_of.__module__ == filters.__name__ and kind_of.__qualname__.startswith("UpdateType."):
         return bool(found.check_update(_sample(kind)))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
-
-import aiosqlite
 
 MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
     (
@@ -301,29 +300,34 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-async def migrate(db: aiosqlite.Connection) -> list[str]:
-    """Apply every migration not yet recorded; return the names applied."""
-    await db.execute(
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied.
+
+    Plain SQL on one connection (in autocommit mode), so the whole of it is one trip to the
+    connection's thread: `await SQLiteThread.run(migrate)`.
+    """
+    db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
-    async with db.execute("SELECT name FROM schema_migrations") as cursor:
-        done = {row[0] for row in await cursor.fetchall()}
+    done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
     applied = []
     for name, statements in MIGRATIONS:
         if name in done:
             continue
-        await db.execute("BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE")
         try:
             for statement in statements:
-                await db.execute(statement)
-            await db.execute(
+                db.execute(statement)
+            db.execute(
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                 (name, datetime.now(UTC).isoformat()),
             )
+            db.execute("COMMIT")
         except BaseException:
-            await db.execute("ROLLBACK")
+            # A failed COMMIT leaves the transaction open as a failed statement does.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        await db.execute("COMMIT")
         applied.append(name)
     return applied

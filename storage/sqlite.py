@@ -60,11 +60,11 @@ class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries, 
         """Open (creating if needed) and migrate the database at this path."""
         folder = Path(path).parent
         if not folder.is_dir():
-            # Checked here: a failed connect leaves aiosqlite's worker thread behind.
+            # Checked here: SQLite would say only "unable to open database file".
             raise FileNotFoundError(f"there is no folder {folder} for the database")
         db = await connect_writer(str(path))
         try:
-            await migrate(db)
+            await db.run(migrate)
         except BaseException:
             await db.close()
             raise

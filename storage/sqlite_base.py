@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from storage.repository import StorageUnavailable
+from storage.sqlite_thread import SQLiteThread
 
 T = TypeVar("T")
 # Every writer connection: WAL, foreign keys, each commit synced, a wait for a busy file, and
@@ -27,28 +26,33 @@ CHECKPOINT_TRIES = 20
 CHECKPOINT_PAUSE = 0.05
 
 
-async def connect_writer(path: str) -> aiosqlite.Connection:
+async def connect_writer(path: str) -> SQLiteThread:
     """Open a writer connection to the database at `path`, set up as Heard's always is."""
-    db = await aiosqlite.connect(path, isolation_level=None)
+    # No implicit transactions: every write says BEGIN IMMEDIATE itself (`_atomic`).
+    db = await SQLiteThread.open(path, isolation_level=None)
     try:
-        for pragma in WRITER_PRAGMAS:
-            await db.execute(pragma)
+        await db.run(_set_up_writer)
     except BaseException:
         await db.close()
         raise
     return db
 
 
+def _set_up_writer(connection: sqlite3.Connection) -> None:
+    for pragma in WRITER_PRAGMAS:
+        connection.execute(pragma).fetchall()
+
+
 class SQLiteBase:
     """One writer connection, and a lock that keeps each transaction whole.
 
-    Every `await` on aiosqlite is a trip to its thread and back through the event loop, which
-    under load is busy with hundreds of updates' HTTP: the lock is held across all those
+    Every `await` on the connection is a trip to its thread and back through the event loop,
+    which under load is busy with hundreds of updates' HTTP: the lock is held across all those
     turns. So every call takes one trip: reads fetch in one call (`_one`, `_all`) and every
     write runs its whole transaction on the connection's thread (`_atomic`).
     """
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: SQLiteThread) -> None:
         self._db = db
         # One connection serves every chat: a lock keeps each transaction whole.
         self._lock = asyncio.Lock()
@@ -85,10 +89,7 @@ class SQLiteBase:
                     connection.execute("PRAGMA synchronous=FULL")
 
         async with self._lock, _unavailable():
-            # aiosqlite has no public way to run a function on its thread; _execute is the
-            # one every public method goes through (read in 0.22). Were it to change, every
-            # test that saves an answer would fail at once.
-            return await self._db._execute(whole, self._db._conn)  # type: ignore[no-untyped-call,no-any-return]
+            return await self._db.run(whole)
 
     async def _checkpoint(self) -> bool:
         """Copy the WAL into the database and empty it, so deleted words leave no copy there.
@@ -99,7 +100,7 @@ class SQLiteBase:
         """
         for _ in range(CHECKPOINT_TRIES):
             async with self._lock, _unavailable():
-                rows = await self._db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+                rows = await self._db.run(_fetch("PRAGMA wal_checkpoint(TRUNCATE)"))
             busy = next(iter(rows), (1,))[0]
             if not busy:
                 return True
@@ -108,12 +109,18 @@ class SQLiteBase:
 
     async def _one(self, sql: str, args: Iterable[Any] = ()) -> Any:
         async with self._lock, _unavailable():
-            rows = await self._db.execute_fetchall(sql, tuple(args))
+            rows = await self._db.run(_fetch(sql, args))
         return next(iter(rows), None)
 
     async def _all(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
         async with self._lock, _unavailable():
-            return list(await self._db.execute_fetchall(sql, tuple(args)))
+            return await self._db.run(_fetch(sql, args))
+
+
+def _fetch(sql: str, args: Iterable[Any] = ()) -> Callable[[sqlite3.Connection], list[Any]]:
+    """Return work that runs one statement and fetches every row (on the connection's thread)."""
+    values = tuple(args)
+    return lambda connection: connection.execute(sql, values).fetchall()
 
 
 @asynccontextmanager

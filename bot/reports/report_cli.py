@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
 
 from bot.clock import SystemClock
 from bot.exports.scope import ScopeError, chosen_scope
@@ -25,9 +25,9 @@ from conversations.catalog import catalog
 from storage.sqlite import SQLiteRepository
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(new_command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add the `report` subcommand to the `heard` command's subparsers."""
-    report = sub.add_parser(
+    report = new_command(
         "report",
         help="write charts and a Markdown summary of the results",
         description="Write summary.md, one PNG chart per choice, scale and yes/no question and "

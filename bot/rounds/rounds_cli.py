@@ -6,9 +6,9 @@ import argparse
 import asyncio
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import astuple
 from pathlib import Path
-from typing import Any
 
 from bot.clock import SystemClock
 from bot.flows import FlowLibrary
@@ -43,9 +43,9 @@ class RoundsError(Exception):
     """A `heard rounds` command cannot go on; the message says why in one line."""
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(new_command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add the `rounds` subcommand and its actions to the `heard` command's subparsers."""
-    rounds = sub.add_parser(
+    rounds = new_command(
         "rounds",
         help="set up, list, close and follow up consultation rounds",
         description="Set up, list, close and follow up consultation rounds in HEARD_DATABASE. "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bot.safeguarding.evaluation import evaluate
@@ -42,9 +42,9 @@ def why(found: Screening, screener: Screener) -> str:
     return "; ".join(parts)
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(new_command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add the `screen` subcommand to the `heard` command."""
-    command = subparsers.add_parser(
+    command = new_command(
         "screen",
         help="screen lines of text for risk, or evaluate screening on labelled lines",
         description="Read lines of text (standard input, or --file) and print one line for "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.safeguarding.evaluation import Evaluation, evaluate_each
@@ -23,9 +23,9 @@ from bot.safeguarding.verdicts import Screening
 from bot.safeguarding.word_forms import table_path, write_table
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(new_command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add the `train-model` subcommand to the `heard` command."""
-    command = subparsers.add_parser(
+    command = new_command(
         "train-model",
         help="train the risk model from the labelled lines (needs the 'train' extra)",
         description="Train the risk model from every *.tsv file of labelled lines "

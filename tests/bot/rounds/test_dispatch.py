@@ -334,7 +334,7 @@ async def test_dispatch_other_conversation_asks_consent_first(
             entry_from(clock.now()),
         )
         # Pretend they agreed to an older consent text only.
-        await repo._db.execute("UPDATE consents SET consent_version = 0")
+        await repo._db.run(lambda db: db.execute("UPDATE consents SET consent_version = 0"))
     finally:
         await repo.close()
     await until(lambda: invitations(person))

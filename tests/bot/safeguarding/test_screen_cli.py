@@ -39,7 +39,7 @@ def tiny(tmp_path):
 
 def parse(*argv):
     parser = argparse.ArgumentParser(prog="heard")
-    add_parser(parser.add_subparsers(dest="command"))
+    add_parser(parser.add_subparsers(dest="command").add_parser)
     return parser.parse_args(["screen", *argv])
 
 

@@ -12,7 +12,7 @@ ORDINARY = ["the bus was late", "kind staff", "more groups please", "the ward wa
 
 def parse(*argv):
     parser = argparse.ArgumentParser(prog="heard")
-    add_parser(parser.add_subparsers(dest="command"))
+    add_parser(parser.add_subparsers(dest="command").add_parser)
     return parser.parse_args(["train-model", *argv])
 
 
