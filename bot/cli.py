@@ -18,6 +18,7 @@ from bot.backup import BackupError, database_files, take_backup
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
 from bot.exports.scope import ScopeError, chosen_scope
+from bot.exposure import exposure_warnings
 from bot.reports import report_cli
 from bot.rounds import rounds_cli
 from bot.safeguarding import screen_cli, train_cli
@@ -169,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             flow = find_flow(args.flow, args.env_file).flow
             return simulate(flow, args.language or flow.default_language)
-        return run(load_settings(args.env_file))
+        return run(load_settings(args.env_file), args.env_file)
     except (SettingsError, StartupError, FlowVersionConflict, ScopeError) as error:
         print(f"heard: {error}", file=sys.stderr)
         return 2
@@ -179,8 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def run(settings: Settings) -> int:
-    """Run the bot until SIGINT or SIGTERM."""
+def run(settings: Settings, env_file: str | None = None) -> int:
+    """Run the bot until SIGINT or SIGTERM; first log what leaves the token exposed, if any."""
     settings.require_token()
     logging.basicConfig(
         level=settings.heard_log_level,
@@ -188,6 +189,8 @@ def run(settings: Settings) -> int:
     )
     # The HTTP client logs every request at INFO, with the token in the URL.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for line in exposure_warnings(settings, env_file):
+        logging.getLogger("heard").warning("%s", line)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -295,8 +298,9 @@ def conversations_folder(env_file: str) -> Path:
 def check(paths: Sequence[str], env_file: str) -> int:
     """Print every problem in the conversation and support files; return 1 if any is an error.
 
-    Whether safeguarding alerts can reach HEARD_SAFEGUARDING_CHAT is said after the files'
-    problems, outside their count: it depends on Telegram, not on the files, and never fails.
+    A settings file others can read, plain http:// to another machine (bot.exposure), and
+    whether safeguarding alerts can reach HEARD_SAFEGUARDING_CHAT are said after the files'
+    problems, outside their count: they are about the setup, not the files, and never fail.
     """
     settings = load_settings(env_file)
     targets = [Path(p) for p in paths] or [settings.heard_conversations or shipped_flows_dir()]
@@ -317,6 +321,8 @@ def check(paths: Sequence[str], env_file: str) -> int:
         problems += item.warnings
     for problem in problems:
         print(problem)
+    for exposed in exposure_warnings(settings, env_file):
+        print(f"warning: {exposed}")
     if (line := alert_chat_line(settings)) is not None:
         print(line)
     errors = sum(1 for p in problems if p.severity == "error")
