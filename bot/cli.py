@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.app import StartupError, purge_expired, serve
-from bot.backup import BackupError, database_files, take_backup
+from bot.backup import BackupError, take_backup
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
 from bot.exports.scope import ScopeError, chosen_scope
@@ -29,6 +29,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.support import SupportError, load_support, review_warning
 from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
 from conversations.problems import FlowError, Problem
+from storage.private_files import OverDatabase
 from storage.repository import FlowVersionConflict
 from storage.sqlite import SQLiteRepository
 
@@ -134,16 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "graph":
             return graph(args.flow, args.env_file)
         if args.command == "export":
-            settings = load_settings(args.env_file)
-            if args.output.resolve() in database_files(settings.heard_database):
-                print(
-                    f"heard: refusing to write the export over the database ({args.output})",
-                    file=sys.stderr,
-                )
-                return 2
             return asyncio.run(
                 run_export(
-                    settings,
+                    load_settings(args.env_file),
                     args.format,
                     args.output,
                     args.flow,
@@ -171,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flow = find_flow(args.flow, args.env_file).flow
             return simulate(flow, args.language or flow.default_language)
         return run(load_settings(args.env_file), args.env_file)
-    except (SettingsError, StartupError, FlowVersionConflict, ScopeError) as error:
+    except (SettingsError, StartupError, FlowVersionConflict, ScopeError, OverDatabase) as error:
         print(f"heard: {error}", file=sys.stderr)
         return 2
     except FlowError as error:

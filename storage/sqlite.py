@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.migrations import migrate
+from storage.private_files import private_database
 from storage.repository import (
     ConsentGiven,
     ConsentRecord,
@@ -60,6 +61,7 @@ class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries):
         if not folder.is_dir():
             # Checked here: a failed connect leaves aiosqlite's worker thread behind.
             raise FileNotFoundError(f"there is no folder {folder} for the database")
+        private_database(Path(path))  # 0600, and its WAL with it: see storage.private_files
         db = await connect_writer(str(path))
         try:
             await migrate(db)

@@ -21,6 +21,7 @@ from storage.export import (
     stream_runs,
     stream_sheet_runs,
 )
+from storage.private_files import create_private, refuse_database_files
 
 Format = Literal["csv", "xlsx", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
@@ -50,6 +51,7 @@ async def export(
 
     For a round, pass its conversation as `flow_id` too: the questions are that conversation's.
     """
+    refuse_database_files(database, [output], "export")
     flows = [
         flow_from_json(definition)
         for found_id, _, definition in await flow_definitions(database)
@@ -106,7 +108,7 @@ class CsvWriter:
     def __init__(self, output: Path, codebook: Codebook, linked: bool) -> None:
         self.codebook = codebook
         self.linked = linked
-        self.file = output.open("w", encoding="utf-8-sig", newline="")
+        self.file = create_private(output).open("w", encoding="utf-8-sig", newline="")
         self.csv = csv.writer(self.file)
         self.csv.writerow(codebook.header(linked))
 
@@ -126,7 +128,7 @@ class JsonWriter:
     def __init__(self, output: Path, codebook: Codebook, linked: bool) -> None:
         self.codebook = codebook
         self.linked = linked
-        self.file = output.open("w", encoding="utf-8")
+        self.file = create_private(output).open("w", encoding="utf-8")
         self.file.write("[")
         self.first = True
 
