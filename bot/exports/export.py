@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -43,46 +44,77 @@ async def export(
     fmt: Format,
     flow_id: str | None = None,
     linked_equality: bool = False,
-    progress: Callable[[int], Any] | None = None,
+    progress: Callable[[int], Awaitable[Any]] | None = None,
     *,
     round_id: int | None = None,
 ) -> ExportSummary:
     """Export every run (of one round, one conversation, or all) to a file; say what was written.
 
-    For a round, pass its conversation as `flow_id` too: the questions are that conversation's.
+    The export runs in a worker thread on its own read-only connection: the event loop goes
+    on answering people meanwhile. `progress` is awaited on the event loop with the runs
+    written so far, every PROGRESS_EVERY runs, one call at a time (a count that comes while
+    the last is still being said is skipped). For a round, pass its conversation as `flow_id`
+    too: the questions are that conversation's.
     """
+    said = _Progress(progress, asyncio.get_running_loop())
+    try:
+        return await asyncio.to_thread(
+            write_export,
+            database,
+            output,
+            fmt,
+            flow_id,
+            linked_equality,
+            said.tell if progress is not None else None,
+            round_id=round_id,
+        )
+    finally:
+        await said.finish()
+
+
+def write_export(
+    database: Path,
+    output: Path,
+    fmt: Format,
+    flow_id: str | None = None,
+    linked_equality: bool = False,
+    progress: Callable[[int], None] | None = None,
+    *,
+    round_id: int | None = None,
+) -> ExportSummary:
+    """Export as `export` does, blocking: call it from a worker thread, never the event loop."""
     refuse_database_files(database, [output], "export")
     flows = [
         flow_from_json(definition)
-        for found_id, _, definition in await flow_definitions(database)
+        for found_id, _, definition in flow_definitions(database)
         if flow_id is None or found_id == flow_id
     ]
     codebook = Codebook(flows)
     counted = _Counted(progress)
     if fmt == "csv":
         table = CsvWriter(output, codebook, linked_equality)
-        async for response in stream_responses(database, flow_id, round_id=round_id):
+        for response in stream_responses(database, flow_id, round_id=round_id):
             table.add(response)
-            await counted.add(len(response.answers))
+            counted.add(len(response.answers))
         table.close()
         return ExportSummary(counted.runs, counted.answers, output)
     if fmt == "xlsx":
-        figures = None if round_id is None else await export_round_figures(database, round_id)
+        figures = None if round_id is None else export_round_figures(database, round_id)
         book = WorkbookWriter(output, codebook, linked_equality)
         book.round = figures
         try:
-            async for sheet_run in stream_sheet_runs(database, flow_id, round_id=round_id):
+            for sheet_run in stream_sheet_runs(database, flow_id, round_id=round_id):
                 book.add(sheet_run)
-                await counted.add(len(sheet_run.answers))
+                counted.add(len(sheet_run.answers))
         except BaseException:
             book.abort()  # its temporary file goes with it
             raise
         book.close()
         return ExportSummary(counted.runs, counted.answers, output)
     writer = JsonWriter(output, codebook, linked_equality)
-    async for run in stream_runs(database, flow_id, round_id=round_id):
+    for run in stream_runs(database, flow_id, round_id=round_id):
         writer.add(run)
-        await counted.add(len(run.answers))
+        counted.add(len(run.answers))
     writer.close()
     return ExportSummary(counted.runs, counted.answers, output)
 
@@ -90,16 +122,43 @@ async def export(
 class _Counted:
     """Runs and answers written so far, with a word to `progress` every PROGRESS_EVERY runs."""
 
-    def __init__(self, progress: Callable[[int], Any] | None) -> None:
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
         self.progress = progress
         self.runs = self.answers = 0
 
-    async def add(self, answers: int) -> None:
+    def add(self, answers: int) -> None:
         """Count one run written, with its answers; say so every PROGRESS_EVERY runs."""
         self.runs += 1
         self.answers += answers
         if self.progress is not None and self.runs % PROGRESS_EVERY == 0:
-            await self.progress(self.runs)
+            self.progress(self.runs)
+
+
+class _Progress:
+    """Counts from the export's thread, said on the event loop by an async `progress`."""
+
+    def __init__(
+        self, progress: Callable[[int], Awaitable[Any]] | None, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.progress = progress
+        self.loop = loop
+        self.saying: asyncio.Future[Any] | None = None
+
+    def tell(self, runs: int) -> None:
+        """Pass a count on to the event loop (called from the export's thread)."""
+        self.loop.call_soon_threadsafe(self._say, runs)
+
+    def _say(self, runs: int) -> None:
+        # Progress is a courtesy: a count is skipped while the last one is still being said,
+        # so a slow chat never holds up the export nor piles up edits.
+        if self.progress is None or (self.saying is not None and not self.saying.done()):
+            return
+        self.saying = asyncio.ensure_future(self.progress(runs))
+
+    async def finish(self) -> None:
+        """Wait for the count being said, if any (its errors are the caller's)."""
+        if self.saying is not None:
+            await self.saying
 
 
 class CsvWriter:
