@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,7 @@ from typing import Any, Literal
 
 from bot.exports.codebook import Codebook
 from bot.exports.workbook import WorkbookWriter
+from bot.worker_process import in_worker_process
 from conversations.loader import flow_from_json
 from storage.export import (
     ExportResponse,
@@ -47,29 +47,26 @@ async def export(
     progress: Callable[[int], Awaitable[Any]] | None = None,
     *,
     round_id: int | None = None,
+    every: int = PROGRESS_EVERY,
 ) -> ExportSummary:
     """Export every run (of one round, one conversation, or all) to a file; say what was written.
 
-    The export runs in a worker thread on its own read-only connection: the event loop goes
-    on answering people meanwhile. `progress` is awaited on the event loop with the runs
-    written so far, every PROGRESS_EVERY runs, one call at a time (a count that comes while
-    the last is still being said is skipped). For a round, pass its conversation as `flow_id`
-    too: the questions are that conversation's.
+    The export runs in a worker process of lower priority (bot.worker_process), on its own
+    read-only connection: the bot goes on answering people meanwhile. `progress` is awaited
+    on the event loop with the runs written so far, every `every` runs, one call at a time.
+    For a round, pass its conversation as `flow_id` too: the questions are that conversation's.
     """
-    said = _Progress(progress, asyncio.get_running_loop())
-    try:
-        return await asyncio.to_thread(
-            write_export,
-            database,
-            output,
-            fmt,
-            flow_id,
-            linked_equality,
-            said.tell if progress is not None else None,
-            round_id=round_id,
-        )
-    finally:
-        await said.finish()
+    return await in_worker_process(
+        write_export,
+        database,
+        output,
+        fmt,
+        flow_id,
+        linked_equality,
+        progress=progress,
+        round_id=round_id,
+        every=every,
+    )
 
 
 def write_export(
@@ -81,8 +78,9 @@ def write_export(
     progress: Callable[[int], None] | None = None,
     *,
     round_id: int | None = None,
+    every: int = PROGRESS_EVERY,
 ) -> ExportSummary:
-    """Export as `export` does, blocking: call it from a worker thread, never the event loop."""
+    """Export as `export` does, blocking: call it in a worker, never on the event loop."""
     refuse_database_files(database, [output], "export")
     flows = [
         flow_from_json(definition)
@@ -90,7 +88,7 @@ def write_export(
         if flow_id is None or found_id == flow_id
     ]
     codebook = Codebook(flows)
-    counted = _Counted(progress)
+    counted = _Counted(progress, every)
     if fmt == "csv":
         table = CsvWriter(output, codebook, linked_equality)
         for response in stream_responses(database, flow_id, round_id=round_id):
@@ -120,45 +118,19 @@ def write_export(
 
 
 class _Counted:
-    """Runs and answers written so far, with a word to `progress` every PROGRESS_EVERY runs."""
+    """Runs and answers written so far, with a word to `progress` every `every` runs."""
 
-    def __init__(self, progress: Callable[[int], None] | None) -> None:
+    def __init__(self, progress: Callable[[int], None] | None, every: int) -> None:
         self.progress = progress
+        self.every = every
         self.runs = self.answers = 0
 
     def add(self, answers: int) -> None:
-        """Count one run written, with its answers; say so every PROGRESS_EVERY runs."""
+        """Count one run written, with its answers; say so every `every` runs."""
         self.runs += 1
         self.answers += answers
-        if self.progress is not None and self.runs % PROGRESS_EVERY == 0:
+        if self.progress is not None and self.runs % self.every == 0:
             self.progress(self.runs)
-
-
-class _Progress:
-    """Counts from the export's thread, said on the event loop by an async `progress`."""
-
-    def __init__(
-        self, progress: Callable[[int], Awaitable[Any]] | None, loop: asyncio.AbstractEventLoop
-    ) -> None:
-        self.progress = progress
-        self.loop = loop
-        self.saying: asyncio.Future[Any] | None = None
-
-    def tell(self, runs: int) -> None:
-        """Pass a count on to the event loop (called from the export's thread)."""
-        self.loop.call_soon_threadsafe(self._say, runs)
-
-    def _say(self, runs: int) -> None:
-        # Progress is a courtesy: a count is skipped while the last one is still being said,
-        # so a slow chat never holds up the export nor piles up edits.
-        if self.progress is None or (self.saying is not None and not self.saying.done()):
-            return
-        self.saying = asyncio.ensure_future(self.progress(runs))
-
-    async def finish(self) -> None:
-        """Wait for the count being said, if any (its errors are the caller's)."""
-        if self.saying is not None:
-            await self.saying
 
 
 class CsvWriter:

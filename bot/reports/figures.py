@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import statistics
@@ -16,6 +15,7 @@ from bot.exports.codebook import Codebook, Entry, option_id
 from bot.exports.scope import Scope
 from bot.exports.small_counts import HIDDEN, SMALL, SMALL_NUMBER, TALLIED
 from bot.reports.equality import EqualityFigures
+from bot.worker_process import in_worker_process
 from conversations.catalog import catalog
 from conversations.loader import flow_from_json
 from storage.export import ExportRun, export_round_figures, flow_definitions, stream_runs
@@ -73,15 +73,15 @@ class Report:
 async def gather(database: Path, scope: Scope, zone: tzinfo) -> Report:
     """Count the runs and answers of a round, a conversation or all, reading the runs once.
 
-    The counting runs in a worker thread on its own read-only connection, so the event loop
-    goes on answering people meanwhile. Days are counted in `zone`, the local time of the
-    people reading the report.
+    The counting runs in a worker process of lower priority (bot.worker_process), on its own
+    read-only connection: the bot goes on answering people meanwhile. Days are counted in
+    `zone`, the local time of the people reading the report.
     """
-    return await asyncio.to_thread(tally, database, scope, zone)
+    return await in_worker_process(tally, database, scope, zone)
 
 
 def tally(database: Path, scope: Scope, zone: tzinfo) -> Report:
-    """Count as `gather` does, blocking: call it from a worker thread, never the event loop."""
+    """Count as `gather` does, blocking: call it in a worker, never on the event loop."""
     flows = [
         flow_from_json(definition)
         for found_id, _, definition in flow_definitions(database)
