@@ -152,21 +152,34 @@ def environment(
 
 
 class BotProcess:
-    """A bot under test, started now; stopped (SIGTERM, then kill) when the block ends."""
+    """A bot under test, started now; stopped (SIGTERM, then kill) when the block ends.
+
+    `root` is the source tree it runs from (another commit's, extracted, to compare with);
+    `settings` are more of its environment (HEARD_ADMINS, say).
+    """
 
     def __init__(
-        self, kind: BotKind, server: FakeServer, folder: Path, rate: float, *, survey: bool = True
+        self,
+        kind: BotKind,
+        server: FakeServer,
+        folder: Path,
+        rate: float,
+        *,
+        survey: bool = True,
+        root: Path = ROOT,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.kind = kind
         self.log_path = folder / f"{kind.module.rsplit('.', 1)[-1]}.log"
         self.database = folder / DATABASE_NAME
         command = kind.command(server.api_url, folder, rate)
         self.started_at = time.monotonic()
+        env = environment(server.api_url, self.database, rate, survey=survey) | (settings or {})
         with self.log_path.open("w") as out:
             self.process = subprocess.Popen(
                 command,
-                cwd=ROOT,
-                env=environment(server.api_url, self.database, rate, survey=survey),
+                cwd=root,  # `python -m` puts the working folder first on the module path
+                env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

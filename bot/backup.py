@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.private_files import database_files
+
 PAGES_PER_STEP = 1024  # the bot's writes wait at most one step's copying
 
 
@@ -31,12 +33,6 @@ class Backup:
     path: Path
     tables: dict[str, int]
     size: int
-
-
-def database_files(database: Path) -> set[Path]:
-    """Return the database and the files SQLite keeps beside it (WAL, shared memory, journal)."""
-    base = database.resolve()
-    return {base, *(base.with_name(base.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}
 
 
 def take_backup(database: Path, target: Path, *, replace: bool = False) -> Backup:

@@ -15,9 +15,10 @@ from datetime import UTC
 from pathlib import Path
 
 from bot.admin_notice import Notice
-from bot.backup import Backup, BackupError, database_files, take_backup
+from bot.backup import Backup, BackupError, take_backup
 from bot.clock import Clock
 from conversations.catalog import catalog
+from storage.private_files import database_files
 from storage.repository import Repository, StorageUnavailable
 
 log = logging.getLogger("heard")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import re
 import signal
@@ -14,10 +15,11 @@ from pathlib import Path
 
 from bot import purge_cli
 from bot.app import StartupError, serve
-from bot.backup import BackupError, database_files, take_backup
+from bot.backup import BackupError, take_backup
 from bot.clock import SystemClock
 from bot.exports.export import FORMATS, Format, export
 from bot.exports.scope import ScopeError, chosen_scope
+from bot.exposure import exposure_warnings
 from bot.logs import configure_logging
 from bot.reports import report_cli
 from bot.restore import RestoreError, restore
@@ -31,6 +33,7 @@ from bot.startup_checks import database_damage
 from bot.support import SupportError, load_support, review_warning
 from conversations.loader import LoadedFlow, load_flow_dir, load_flow_file, shipped_flows_dir
 from conversations.problems import FlowError, Problem
+from storage.private_files import OverDatabase
 from storage.repository import FlowVersionConflict
 from storage.sqlite import SQLiteRepository
 
@@ -137,16 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "graph":
             return graph(args.flow, args.env_file)
         if args.command == "export":
-            settings = load_settings(args.env_file)
-            if args.output.resolve() in database_files(settings.heard_database):
-                print(
-                    f"heard: refusing to write the export over the database ({args.output})",
-                    file=sys.stderr,
-                )
-                return 2
             return asyncio.run(
                 run_export(
-                    settings,
+                    load_settings(args.env_file),
                     args.format,
                     args.output,
                     args.flow,
@@ -175,8 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             flow = find_flow(args.flow, args.env_file).flow
             return simulate(flow, args.language or flow.default_language)
-        return run(load_settings(args.env_file))
-    except (SettingsError, StartupError, FlowVersionConflict, ScopeError) as error:
+        return run(load_settings(args.env_file), args.env_file)
+    except (SettingsError, StartupError, FlowVersionConflict, ScopeError, OverDatabase) as error:
         print(f"heard: {error}", file=sys.stderr)
         return 2
     except FlowError as error:
@@ -185,13 +181,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def run(settings: Settings) -> int:
-    """Run the bot until SIGINT or SIGTERM."""
+def run(settings: Settings, env_file: str | None = None) -> int:
+    """Run the bot until SIGINT or SIGTERM; first log what leaves the token exposed, if any."""
     configure_logging(
         settings.heard_log_level,
         settings.require_token(),
         unsafe=settings.heard_unsafe_debug_logs,
     )
+    for line in exposure_warnings(settings, env_file):
+        logging.getLogger("heard").warning("%s", line)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -304,8 +302,9 @@ def conversations_folder(env_file: str) -> Path:
 def check(paths: Sequence[str], env_file: str) -> int:
     """Print every problem in the conversation and support files; return 1 if any is an error.
 
-    Whether safeguarding alerts can reach HEARD_SAFEGUARDING_CHAT is said after the files'
-    problems, outside their count: it depends on Telegram, not on the files, and never fails.
+    A settings file others can read, plain http:// to another machine (bot.exposure), and
+    whether safeguarding alerts can reach HEARD_SAFEGUARDING_CHAT are said after the files'
+    problems, outside their count: they are about the setup, not the files, and never fail.
     A damaged HEARD_DATABASE (`PRAGMA quick_check`) is said last, with exit status 2.
     """
     settings = load_settings(env_file)
@@ -327,6 +326,8 @@ def check(paths: Sequence[str], env_file: str) -> int:
         problems += item.warnings
     for problem in problems:
         print(problem)
+    for exposed in exposure_warnings(settings, env_file):
+        print(f"warning: {exposed}")
     if (line := alert_chat_line(settings)) is not None:
         print(line)
     errors = sum(1 for p in problems if p.severity == "error")

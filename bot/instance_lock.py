@@ -12,6 +12,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from storage.private_files import tighten
+
 
 class InstanceLocked(Exception):
     """Another process holds the lock; `pid` says which, if it could be read."""
@@ -37,6 +39,7 @@ class InstanceLock:
         """Take the lock for a database, or raise InstanceLocked naming who holds it."""
         path = database.with_name(database.name + ".lock")
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        tighten(descriptor)  # a lock file an older version made 0644
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -5,8 +5,8 @@ Two guards, both on the root handler so they cover every library:
   python-telegram-bot put it in URLs and error texts);
 - libraries that log what people sent or what the bot sent them are held at a floor below which
   nothing of theirs is written: python-telegram-bot (whole updates, every call's parameters) at
-  INFO, httpcore (headers) and aiosqlite (SQL with its parameters) at WARNING, httpx (a line per
-  request) and the job scheduler (four lines every few seconds) at WARNING.
+  INFO, httpcore (headers) at WARNING, httpx (a line per request) and the job scheduler (four
+  lines every few seconds) at WARNING. Heard's own SQLite thread logs no SQL at all.
 
 HEARD_UNSAFE_DEBUG_LOGS lifts the floors, for debugging on test data only: the log then holds
 names, usernames and what people wrote, and says so in a warning when the bot starts.
@@ -26,7 +26,6 @@ FLOORS: dict[str, int] = {
     "telegram": logging.INFO,
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
-    "aiosqlite": logging.WARNING,
     "apscheduler": logging.WARNING,
 }
 UNSAFE_WARNING = (

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.backup import BackupError, copy_database, database_files, verify_copy
+from bot.backup import BackupError, copy_database, verify_copy
 from bot.clock import Clock
 from bot.instance_lock import InstanceLock, InstanceLocked
 from storage.migrations import MIGRATIONS
+from storage.private_files import database_files
 from storage.sqlite import SQLiteRepository
 
 

@@ -1,4 +1,7 @@
-"""Read-only, streaming queries for exports, on their own connection so the bot never waits.
+"""Read-only, streaming queries for exports and reports, on their own plain sqlite3 connection.
+
+Every function here blocks: exports and reports call them from a worker thread (see
+bot/exports/export.py), so the event loop, and the people answering, never wait on them.
 
 An answer is held for safeguarding review while a flag on the same question of the same run is
 open (not yet reviewed); recording any outcome releases it. A held answer's value never leaves
@@ -9,8 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -18,8 +22,6 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
-
-import aiosqlite
 
 from storage.round_figures import ROUND_FIGURES_SQL, round_figures_from
 from storage.rounds import RoundFigures
@@ -102,13 +104,13 @@ ANSWER_OR_HELD_SQL = (
 )
 
 
-async def stream_runs(
+def stream_runs(
     path: str | Path,
     flow_id: str | None = None,
     chunk: int = 500,
     *,
     round_id: int | None = None,
-) -> AsyncIterator[ExportRun]:
+) -> Iterator[ExportRun]:
     """Yield runs (of a conversation, a round, or all) with their answers, a chunk at a time.
 
     Each chunk of runs is read, then its answers in one query: a run's own columns are read
@@ -116,30 +118,30 @@ async def stream_runs(
     answer's value is None.
     """
     parse = datetime.fromisoformat
-    async for run, answers in _runs_with_answers(path, flow_id, round_id, chunk, "a.answered_at"):
+    for run, answers in _runs_with_answers(path, flow_id, round_id, chunk, "a.answered_at"):
         run.answers = [ExportAnswer(step, value, parse(at)) for _, step, value, at in answers]
         yield run
 
 
-async def stream_sheet_runs(
+def stream_sheet_runs(
     path: str | Path,
     flow_id: str | None = None,
     chunk: int = 500,
     *,
     round_id: int | None = None,
-) -> AsyncIterator[SheetRun]:
+) -> Iterator[SheetRun]:
     """Yield runs as stream_runs does, each answer's time as the day number spreadsheets store.
 
     SQLite works the day numbers out (to the millisecond, as it keeps times), and the rows it
     returns are the answers themselves: nothing is made per answer in Python.
     """
-    async for run, answers in _runs_with_answers(path, flow_id, round_id, chunk, DAY_SQL):
+    for run, answers in _runs_with_answers(path, flow_id, round_id, chunk, DAY_SQL):
         yield SheetRun(run, answers)
 
 
-async def _runs_with_answers(
+def _runs_with_answers(
     path: str | Path, flow_id: str | None, round_id: int | None, chunk: int, time_sql: str
-) -> AsyncIterator[tuple[ExportRun, list[Any]]]:
+) -> Iterator[tuple[ExportRun, list[Any]]]:
     """Yield runs without their answers, each with its answers' rows (run, step, value, time)."""
     filters, args = _filters(flow_id, round_id)
     runs_sql = f"{RUN_SQL} FROM runs r WHERE r.id > ?{filters} ORDER BY r.id LIMIT ?"
@@ -148,16 +150,14 @@ async def _runs_with_answers(
         + ("JOIN runs r ON r.id = a.run_id " if filters else "")
         + f"WHERE a.run_id > ? AND a.run_id <= ?{filters} ORDER BY a.run_id, a.seq"
     )
-    async with _snapshot(path) as db:
+    with _snapshot(path) as db:
         after = 0
         while True:
-            async with db.execute(runs_sql, [after, *args, chunk]) as cursor:
-                runs = [_export_run(row) for row in await cursor.fetchall()]
+            runs = [_export_run(row) for row in db.execute(runs_sql, [after, *args, chunk])]
             if not runs:
                 return
             last = runs[-1].run_id
-            async with db.execute(answers_sql, [after, last, *args]) as cursor:
-                rows = await cursor.fetchall()
+            rows = db.execute(answers_sql, [after, last, *args]).fetchall()
             # The rows come in run order: each run's are taken together, without a loop here.
             grouped = {run_id: list(group) for run_id, group in groupby(rows, itemgetter(0))}
             for run in runs:
@@ -165,13 +165,13 @@ async def _runs_with_answers(
             after = last
 
 
-async def stream_responses(
+def stream_responses(
     path: str | Path,
     flow_id: str | None = None,
     chunk: int = 2000,
     *,
     round_id: int | None = None,
-) -> AsyncIterator[ExportResponse]:
+) -> Iterator[ExportResponse]:
     """Yield runs (of a conversation, a round, or all) in wide form, a chunk at a time.
 
     SQLite gathers each run's answers into one JSON object, so one row per run crosses into
@@ -185,11 +185,10 @@ async def stream_responses(
         f"WHERE a.run_id = r.id) FROM runs r WHERE r.id > ?{filters} ORDER BY r.id LIMIT ?"
     )
     decode = json.loads
-    async with _snapshot(path) as db:
+    with _snapshot(path) as db:
         after = 0
         while True:
-            async with db.execute(sql, [after, *args, chunk]) as cursor:
-                rows = list(await cursor.fetchall())
+            rows = db.execute(sql, [after, *args, chunk]).fetchall()
             if not rows:
                 return
             for row in rows:
@@ -197,53 +196,43 @@ async def stream_responses(
             after = rows[-1][0]
 
 
-async def export_rounds(path: str | Path, limit: int) -> list[ExportRound]:
+def export_rounds(path: str | Path, limit: int) -> list[ExportRound]:
     """Return the newest rounds that have opened (cancelled ones too, if they ever opened)."""
-    async with (
-        aiosqlite.connect(_read_only(path), uri=True) as db,
-        db.execute(
+    with _reading(path) as db:
+        rows = db.execute(
             "SELECT id, title, flow_id, status FROM rounds "
             "WHERE status IN ('open', 'closed') OR EXISTS (SELECT 1 FROM outbox o "
             "WHERE o.round_id = rounds.id AND o.kind = 'invitation') "
             "ORDER BY id DESC LIMIT ?",
             (limit,),
-        ) as cursor,
-    ):
-        return [_export_round(row) for row in await cursor.fetchall()]
+        ).fetchall()
+    return [_export_round(row) for row in rows]
 
 
-async def export_round(path: str | Path, round_id: int) -> ExportRound | None:
+def export_round(path: str | Path, round_id: int) -> ExportRound | None:
     """Return one round, whatever its status; None if there is no such round."""
-    async with (
-        aiosqlite.connect(_read_only(path), uri=True) as db,
-        db.execute(
+    with _reading(path) as db:
+        row = db.execute(
             "SELECT id, title, flow_id, status FROM rounds WHERE id = ?", (round_id,)
-        ) as cursor,
-    ):
-        row = await cursor.fetchone()
+        ).fetchone()
     return None if row is None else _export_round(row)
 
 
-async def export_round_figures(path: str | Path, round_id: int) -> RoundFigures:
+def export_round_figures(path: str | Path, round_id: int) -> RoundFigures:
     """Count a round's eligible, invited, started, completed, declined, stopped and failed."""
-    async with (
-        aiosqlite.connect(_read_only(path), uri=True) as db,
-        db.execute(ROUND_FIGURES_SQL, (round_id,)) as cursor,
-    ):
-        row = await cursor.fetchone()
+    with _reading(path) as db:
+        row = db.execute(ROUND_FIGURES_SQL, (round_id,)).fetchone()
     assert row is not None  # a query of counts always returns one row
     return round_figures_from(row)
 
 
-async def flow_definitions(path: str | Path) -> list[tuple[str, int, str]]:
+def flow_definitions(path: str | Path) -> list[tuple[str, int, str]]:
     """Return (flow id, version, definition JSON) of every flow version stored."""
-    async with (
-        aiosqlite.connect(_read_only(path), uri=True) as db,
-        db.execute(
+    with _reading(path) as db:
+        rows = db.execute(
             "SELECT flow_id, version, definition FROM flows ORDER BY flow_id, version"
-        ) as cursor,
-    ):
-        return [(str(r[0]), int(r[1]), str(r[2])) for r in await cursor.fetchall()]
+        ).fetchall()
+    return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
 
 
 def _filters(flow_id: str | None, round_id: int | None) -> tuple[str, list[str | int]]:
@@ -259,13 +248,29 @@ def _filters(flow_id: str | None, round_id: int | None) -> tuple[str, list[str |
     return filters, args
 
 
-@asynccontextmanager
-async def _snapshot(path: str | Path) -> AsyncIterator[aiosqlite.Connection]:
+@contextmanager
+def _snapshot(path: str | Path) -> Iterator[sqlite3.Connection]:
     """Open the database read-only, in one read transaction: every query sees one snapshot."""
-    async with aiosqlite.connect(_read_only(path), uri=True) as db:
-        await db.execute("PRAGMA query_only=ON")
-        await db.execute("BEGIN")  # ended when the connection closes
+    with _reading(path) as db:
+        db.execute("BEGIN")  # ended when the connection closes
         yield db
+
+
+@contextmanager
+def _reading(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """Open the database read-only on a connection of its own, closed when the block ends.
+
+    A stream left part-way may be closed by the garbage collector in another thread than the
+    one that read it: the connection allows that, and only one thread ever uses it at a time.
+    """
+    db = sqlite3.connect(
+        _read_only(path), uri=True, isolation_level=None, check_same_thread=False, timeout=5
+    )
+    try:
+        db.execute("PRAGMA query_only=ON")
+        yield db
+    finally:
+        db.close()
 
 
 def _export_run(row: Any) -> ExportRun:

@@ -11,6 +11,7 @@ from typing import Any
 
 from storage.audit import Audit
 from storage.migrations import migrate
+from storage.private_files import private_database
 from storage.repository import (
     ConsentGiven,
     ConsentRecord,
@@ -62,6 +63,7 @@ class SQLiteRepository(StaffQueries, FlagQueries, ContactQueries, RoundQueries, 
         if not folder.is_dir():
             # Checked here: SQLite would say only "unable to open database file".
             raise FileNotFoundError(f"there is no folder {folder} for the database")
+        private_database(Path(path))  # 0600, and its WAL with it: see storage.private_files
         db = await connect_writer(str(path))
         try:
             await db.run(migrate)

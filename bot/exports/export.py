@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from bot.exports.codebook import Codebook
 from bot.exports.workbook import WorkbookWriter
+from bot.worker_process import in_worker_process
 from conversations.loader import flow_from_json
 from storage.export import (
     ExportResponse,
@@ -21,6 +22,7 @@ from storage.export import (
     stream_runs,
     stream_sheet_runs,
 )
+from storage.private_files import create_private, refuse_database_files
 
 Format = Literal["csv", "xlsx", "json"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json")
@@ -42,62 +44,93 @@ async def export(
     fmt: Format,
     flow_id: str | None = None,
     linked_equality: bool = False,
-    progress: Callable[[int], Any] | None = None,
+    progress: Callable[[int], Awaitable[Any]] | None = None,
     *,
     round_id: int | None = None,
+    every: int = PROGRESS_EVERY,
 ) -> ExportSummary:
     """Export every run (of one round, one conversation, or all) to a file; say what was written.
 
+    The export runs in a worker process of lower priority (bot.worker_process), on its own
+    read-only connection: the bot goes on answering people meanwhile. `progress` is awaited
+    on the event loop with the runs written so far, every `every` runs, one call at a time.
     For a round, pass its conversation as `flow_id` too: the questions are that conversation's.
     """
+    return await in_worker_process(
+        write_export,
+        database,
+        output,
+        fmt,
+        flow_id,
+        linked_equality,
+        progress=progress,
+        round_id=round_id,
+        every=every,
+    )
+
+
+def write_export(
+    database: Path,
+    output: Path,
+    fmt: Format,
+    flow_id: str | None = None,
+    linked_equality: bool = False,
+    progress: Callable[[int], None] | None = None,
+    *,
+    round_id: int | None = None,
+    every: int = PROGRESS_EVERY,
+) -> ExportSummary:
+    """Export as `export` does, blocking: call it in a worker, never on the event loop."""
+    refuse_database_files(database, [output], "export")
     flows = [
         flow_from_json(definition)
-        for found_id, _, definition in await flow_definitions(database)
+        for found_id, _, definition in flow_definitions(database)
         if flow_id is None or found_id == flow_id
     ]
     codebook = Codebook(flows)
-    counted = _Counted(progress)
+    counted = _Counted(progress, every)
     if fmt == "csv":
         table = CsvWriter(output, codebook, linked_equality)
-        async for response in stream_responses(database, flow_id, round_id=round_id):
+        for response in stream_responses(database, flow_id, round_id=round_id):
             table.add(response)
-            await counted.add(len(response.answers))
+            counted.add(len(response.answers))
         table.close()
         return ExportSummary(counted.runs, counted.answers, output)
     if fmt == "xlsx":
-        figures = None if round_id is None else await export_round_figures(database, round_id)
+        figures = None if round_id is None else export_round_figures(database, round_id)
         book = WorkbookWriter(output, codebook, linked_equality)
         book.round = figures
         try:
-            async for sheet_run in stream_sheet_runs(database, flow_id, round_id=round_id):
+            for sheet_run in stream_sheet_runs(database, flow_id, round_id=round_id):
                 book.add(sheet_run)
-                await counted.add(len(sheet_run.answers))
+                counted.add(len(sheet_run.answers))
         except BaseException:
             book.abort()  # its temporary file goes with it
             raise
         book.close()
         return ExportSummary(counted.runs, counted.answers, output)
     writer = JsonWriter(output, codebook, linked_equality)
-    async for run in stream_runs(database, flow_id, round_id=round_id):
+    for run in stream_runs(database, flow_id, round_id=round_id):
         writer.add(run)
-        await counted.add(len(run.answers))
+        counted.add(len(run.answers))
     writer.close()
     return ExportSummary(counted.runs, counted.answers, output)
 
 
 class _Counted:
-    """Runs and answers written so far, with a word to `progress` every PROGRESS_EVERY runs."""
+    """Runs and answers written so far, with a word to `progress` every `every` runs."""
 
-    def __init__(self, progress: Callable[[int], Any] | None) -> None:
+    def __init__(self, progress: Callable[[int], None] | None, every: int) -> None:
         self.progress = progress
+        self.every = every
         self.runs = self.answers = 0
 
-    async def add(self, answers: int) -> None:
-        """Count one run written, with its answers; say so every PROGRESS_EVERY runs."""
+    def add(self, answers: int) -> None:
+        """Count one run written, with its answers; say so every `every` runs."""
         self.runs += 1
         self.answers += answers
-        if self.progress is not None and self.runs % PROGRESS_EVERY == 0:
-            await self.progress(self.runs)
+        if self.progress is not None and self.runs % self.every == 0:
+            self.progress(self.runs)
 
 
 class CsvWriter:
@@ -106,7 +139,7 @@ class CsvWriter:
     def __init__(self, output: Path, codebook: Codebook, linked: bool) -> None:
         self.codebook = codebook
         self.linked = linked
-        self.file = output.open("w", encoding="utf-8-sig", newline="")
+        self.file = create_private(output).open("w", encoding="utf-8-sig", newline="")
         self.csv = csv.writer(self.file)
         self.csv.writerow(codebook.header(linked))
 
@@ -126,7 +159,7 @@ class JsonWriter:
     def __init__(self, output: Path, codebook: Codebook, linked: bool) -> None:
         self.codebook = codebook
         self.linked = linked
-        self.file = output.open("w", encoding="utf-8")
+        self.file = create_private(output).open("w", encoding="utf-8")
         self.file.write("[")
         self.first = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -66,7 +67,7 @@ def typed_round(text: str) -> int | None:
 
 async def round_scope(database: Path, round_id: int) -> Scope | None:
     """Return the scope of a stored round; None if there is no such round."""
-    found = await export_round(database, round_id)
+    found = await asyncio.to_thread(export_round, database, round_id)
     return None if found is None else Scope.of_round(found)
 
 

@@ -5,6 +5,7 @@ The file arrives in the same private chat.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from contextlib import suppress
 from pathlib import Path
@@ -48,7 +49,7 @@ class ExportHandlers:
         """Ask which results to export: a recent round, a conversation, or everything."""
         rows = [
             (Button(self.words("export_round", id=found.id, title=found.title), _data(found)),)
-            for found in await export_rounds(self.database, ROUNDS_OFFERED)
+            for found in await asyncio.to_thread(export_rounds, self.database, ROUNDS_OFFERED)
         ]
         rows += [
             (Button(flow_id, ExportButton(flow_id).encode()),)
@@ -115,7 +116,8 @@ class ExportHandlers:
                 progress=progress,
                 round_id=scope.round_id,
             )
-            await self.journey.sender.send_file(person.chat_id, name, path.read_bytes())
+            made = await asyncio.to_thread(path.read_bytes)
+            await self.journey.sender.send_file(person.chat_id, name, made)
         detail = f"{fmt} of {scope.label}: {summary.runs} runs"
         await self.access.record(person.user_id, "export", detail)
         done = self.words("export_done", runs=summary.runs, answers=summary.answers)

@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from storage.private_files import create_private
+
 NORMAL, BOLD, DATE = 0, 1, 2  # the cell styles (cellXfs) in styles.xml
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 EMPTY = "<c/>"
@@ -221,7 +223,9 @@ class Workbook:
     """A workbook written as a stream: sheets in the order they are made, saved on close."""
 
     def __init__(self, output: Path, level: int = LEVEL) -> None:
-        self._zip = zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=level)
+        self._zip = zipfile.ZipFile(
+            create_private(output), "w", zipfile.ZIP_DEFLATED, compresslevel=level
+        )
         self._sheets: list[Sheet] = []
         self._strings: dict[str, int] = {}
         self._writing: Sheet | None = None

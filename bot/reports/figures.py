@@ -15,6 +15,7 @@ from bot.exports.codebook import Codebook, Entry, option_id
 from bot.exports.scope import Scope
 from bot.exports.small_counts import HIDDEN, SMALL, SMALL_NUMBER, TALLIED
 from bot.reports.equality import EqualityFigures
+from bot.worker_process import in_worker_process
 from conversations.catalog import catalog
 from conversations.loader import flow_from_json
 from storage.export import ExportRun, export_round_figures, flow_definitions, stream_runs
@@ -72,17 +73,24 @@ class Report:
 async def gather(database: Path, scope: Scope, zone: tzinfo) -> Report:
     """Count the runs and answers of a round, a conversation or all, reading the runs once.
 
-    Days are counted in `zone`, the local time of the people reading the report.
+    The counting runs in a worker process of lower priority (bot.worker_process), on its own
+    read-only connection: the bot goes on answering people meanwhile. Days are counted in
+    `zone`, the local time of the people reading the report.
     """
+    return await in_worker_process(tally, database, scope, zone)
+
+
+def tally(database: Path, scope: Scope, zone: tzinfo) -> Report:
+    """Count as `gather` does, blocking: call it in a worker, never on the event loop."""
     flows = [
         flow_from_json(definition)
-        for found_id, _, definition in await flow_definitions(database)
+        for found_id, _, definition in flow_definitions(database)
         if scope.flow_id is None or found_id == scope.flow_id
     ]
     codebook = Codebook(flows)
     report = Report(scope)
     if scope.round_id is not None:
-        report.round = await export_round_figures(database, scope.round_id)
+        report.round = export_round_figures(database, scope.round_id)
     charted: dict[Entry, QuestionFigures] = {}
     for entry in codebook.entries:
         if entry.equality and entry.kind in TALLIED:
@@ -94,7 +102,7 @@ async def gather(database: Path, scope: Scope, zone: tzinfo) -> Report:
             charted[entry] = QuestionFigures(codebook.with_scale_points(entry))
             report.questions.append(charted[entry])
     counted: dict[str, dict[str, QuestionFigures]] = {}  # by conversation, then step id
-    async for run in stream_runs(database, scope.flow_id, round_id=scope.round_id):
+    for run in stream_runs(database, scope.flow_id, round_id=scope.round_id):
         _count_run(report, run, zone)
         if run.flow_id not in counted:
             asked = codebook.asked(run.flow_id).items()

@@ -22,6 +22,7 @@ from bot.reports.figures import (
 )
 from bot.settings import Settings
 from conversations.catalog import catalog
+from storage.private_files import OverDatabase, create_private, refuse_database_files
 from storage.sqlite import SQLiteRepository
 
 
@@ -68,13 +69,17 @@ async def run_report(
     if not await asyncio.to_thread(database.exists):
         print(f"heard: HEARD_DATABASE: there is no database at {database}", file=sys.stderr)
         return 2
+    problem = await asyncio.to_thread(_output_problem, database, output)
+    if problem is not None:
+        print(f"heard: {problem}", file=sys.stderr)
+        return 2
     try:
         scope = await chosen_scope(database, round, flow_id)
-    except ScopeError as error:
+        report = await gather(database, scope, zone)
+        charts = await asyncio.to_thread(write_report, report, output, database)
+    except (ScopeError, OverDatabase) as error:
         print(f"heard: {error}", file=sys.stderr)
         return 2
-    report = await gather(database, scope, zone)
-    charts = await asyncio.to_thread(write_report, report, output)
     repository = await SQLiteRepository.open(database)
     try:
         detail = f"{scope.label}: {report.started} runs, {len(charts)} charts"
@@ -85,14 +90,31 @@ async def run_report(
     return 0
 
 
-def write_report(report: Report, output: Path) -> list[tuple[str, bytes]]:
-    """Draw the charts and write them with summary.md into a folder; return the charts."""
+def write_report(report: Report, output: Path, database: Path) -> list[tuple[str, bytes]]:
+    """Draw the charts and write them with summary.md into a folder; return the charts.
+
+    Every file is readable by its owner only, and none may be the database or its WAL.
+    """
     charts = report_charts(report)
-    output.mkdir(parents=True, exist_ok=True)
-    for name, png in charts:
-        (output / f"{name}.png").write_bytes(png)
-    (output / "summary.md").write_text(summary_markdown(report, charts), encoding="utf-8")
+    pngs = {output / f"{name}.png": png for name, png in charts}
+    summary = output / "summary.md"
+    refuse_database_files(database, [*pngs, summary], "report")
+    output.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path, png in pngs.items():
+        create_private(path).write_bytes(png)
+    create_private(summary).write_text(summary_markdown(report, charts), encoding="utf-8")
     return charts
+
+
+def _output_problem(database: Path, output: Path) -> str | None:
+    """Say why the report cannot go into `output`, if it cannot: the database, or a file."""
+    try:
+        refuse_database_files(database, [output], "report")
+    except OverDatabase as error:
+        return str(error)
+    if output.exists() and not output.is_dir():
+        return f"--output: {output} is a file; give a folder for the report"
+    return None
 
 
 def summary_markdown(report: Report, charts: list[tuple[str, bytes]]) -> str:

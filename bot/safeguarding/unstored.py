@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from storage.private_files import create_private
 from storage.safety import FlagSource, NewFlag
 
 log = logging.getLogger(__name__)
@@ -148,8 +149,7 @@ class FlagSpool:
                 return
             spare = self.path.with_name(self.path.name + ".new")
             lines = "".join(json.dumps(_json(item)) + "\n" for item in self.items())
-            fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
+            with create_private(spare).open("w", encoding="utf-8") as out:
                 out.write(lines)
                 out.flush()
                 os.fsync(out.fileno())

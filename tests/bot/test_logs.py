@@ -50,7 +50,7 @@ def test_logs_token_filter_redacts_messages_arguments_and_tracebacks():
 def test_logs_libraries_are_held_at_their_floors(restored_logging, caplog):
     configure_logging("DEBUG", TOKEN)
     assert logging.getLogger("telegram").level == logging.INFO
-    for name in ("httpx", "httpcore", "aiosqlite", "apscheduler"):
+    for name in ("httpx", "httpcore", "apscheduler"):
         assert logging.getLogger(name).level == logging.WARNING, name
     assert any(isinstance(f, TokenFilter) for h in logging.getLogger().handlers for f in h.filters)
     assert UNSAFE_WARNING not in caplog.text

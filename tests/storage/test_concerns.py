@@ -65,14 +65,14 @@ async def test_concern_holds_no_answer_from_exports(repo, tmp_path):
         participant.code, run.id, "why", "risk model 0.62", "x", NOW, priority="concern"
     )
     assert concern.priority == "concern"
-    [exported] = [r async for r in stream_runs(tmp_path / "heard.db")]
+    [exported] = [r for r in stream_runs(tmp_path / "heard.db")]
     assert [a.value for a in exported.answers] == ['"some days are hard"']
     db = sqlite3.connect(tmp_path / "heard.db")
     assert db.execute("SELECT flagged FROM answers").fetchall() == [(0,)]
     db.close()
     # A flag on the same answer holds it, as ever.
     await repo.add_flag(participant.code, run.id, "why", "want to die", "x", NOW)
-    [exported] = [r async for r in stream_runs(tmp_path / "heard.db")]
+    [exported] = [r for r in stream_runs(tmp_path / "heard.db")]
     assert [a.value for a in exported.answers] == [None]
 
 

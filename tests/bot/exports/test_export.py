@@ -289,23 +289,23 @@ async def test_export_xlsx_of_a_round_sums_up_its_invitations(round_database, tm
 
 async def test_stream_runs_filters_by_round_and_conversation(round_database):
     database, round_id, codes = round_database
-    in_round = [run async for run in stream_runs(database, round_id=round_id)]
+    in_round = [run for run in stream_runs(database, round_id=round_id)]
     assert [(run.participant_code, run.round_id) for run in in_round] == [
         (codes[0], round_id),
         (codes[1], round_id),
     ]
-    assert [run async for run in stream_runs(database, "sample", round_id=round_id)] == []
-    clinic = [run async for run in stream_runs(database, "drop-in-clinic")]
+    assert [run for run in stream_runs(database, "sample", round_id=round_id)] == []
+    clinic = [run for run in stream_runs(database, "drop-in-clinic")]
     assert len(clinic) == 9
-    assert [run async for run in stream_runs(database, round_id=round_id + 5)] == []
+    assert [run for run in stream_runs(database, round_id=round_id + 5)] == []
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 500])
 async def test_stream_responses_holds_what_stream_runs_holds(round_database, chunk):
     database, round_id, _ = round_database
     for scope in ({}, {"flow_id": "drop-in-clinic"}, {"round_id": round_id}):
-        runs = [run async for run in stream_runs(database, chunk=chunk, **scope)]
-        wide = [response async for response in stream_responses(database, chunk=chunk, **scope)]
+        runs = [run for run in stream_runs(database, chunk=chunk, **scope)]
+        wide = [response for response in stream_responses(database, chunk=chunk, **scope)]
         assert [response.run.run_id for response in wide] == [run.run_id for run in runs]
         for response, run in zip(wide, runs, strict=True):
             assert response.answers == {a.step_id: a.value for a in run.answers}
@@ -321,8 +321,8 @@ async def test_stream_sheet_runs_holds_what_stream_runs_holds_with_day_numbers(
 ):
     database, round_id, _ = round_database
     for scope in ({}, {"flow_id": "drop-in-clinic"}, {"round_id": round_id}):
-        runs = [run async for run in stream_runs(database, chunk=chunk, **scope)]
-        sheet = [found async for found in stream_sheet_runs(database, chunk=chunk, **scope)]
+        runs = [run for run in stream_runs(database, chunk=chunk, **scope)]
+        sheet = [found for found in stream_sheet_runs(database, chunk=chunk, **scope)]
         assert [found.run.run_id for found in sheet] == [run.run_id for run in runs]
         for found, run in zip(sheet, runs, strict=True):
             assert [(a[1], a[2]) for a in found.answers] == [
@@ -347,17 +347,17 @@ async def test_stream_responses_keeps_a_run_without_answers(tmp_path):
     )
     await repository.start_run(who.code, "sample", 1, "{}", NOW)
     await repository.close()
-    [response] = [response async for response in stream_responses(path)]
+    [response] = [response for response in stream_responses(path)]
     assert (response.run.participant_code, response.answers) == (who.code, {})
 
 
 async def test_export_rounds_lists_opened_rounds_newest_first(round_database, tmp_path):
     database, round_id, _ = round_database
     # Round 2 is only scheduled: nothing to export yet.
-    assert await export_rounds(database, 10) == [
+    assert export_rounds(database, 10) == [
         ExportRound(round_id, ROUND_TITLE, "drop-in-clinic", "open")
     ]
-    assert await export_rounds(database, 0) == []
+    assert export_rounds(database, 0) == []
 
 
 def test_scope_names_rounds_conversations_and_everything():
@@ -539,7 +539,7 @@ async def test_export_xlsx_keeps_two_conversations_questions_apart(
     # Each answer's own time, row by row (the sheet's date cells are given each row's in turn).
     stored: dict = {
         (run.run_id, a.step_id): a.answered_at.replace(tzinfo=None)
-        async for run in stream_runs(database)
+        for run in stream_runs(database)
         for a in run.answers
     }
     rows = list(book["Answers"].values)[1:]

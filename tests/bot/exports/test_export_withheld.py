@@ -122,7 +122,7 @@ def test_withheld_marker_is_the_catalogues_word():
 
 async def test_stream_runs_and_responses_read_a_held_answer_as_none(held):
     database, found = held
-    [run] = [run async for run in stream_runs(database) if run.run_id == found.run_id]
+    [run] = [run for run in stream_runs(database) if run.run_id == found.run_id]
     values = {answer.step_id: answer.value for answer in run.answers}
     assert values == {
         "visited": "true",
@@ -133,9 +133,9 @@ async def test_stream_runs_and_responses_read_a_held_answer_as_none(held):
         "age": None,
     }
     assert [answer.held for answer in run.answers] == [False, False, True, True, True, True]
-    [response] = [r async for r in stream_responses(database) if r.run.run_id == found.run_id]
+    [response] = [r for r in stream_responses(database) if r.run.run_id == found.run_id]
     assert response.answers == values
-    [earlier] = [run async for run in stream_runs(database) if run.run_id == found.released_run_id]
+    [earlier] = [run for run in stream_runs(database) if run.run_id == found.released_run_id]
     assert {a.step_id: a.value for a in earlier.answers}["why-not"] == '"=HYPERLINK(\\"x\\")"'
 
 
@@ -149,7 +149,7 @@ async def test_stream_runs_holds_an_answer_while_any_of_its_flags_is_open(held):
         await repository.close()
 
     async def visits():
-        [run] = [run async for run in stream_runs(database) if run.run_id == found.run_id]
+        [run] = [run for run in stream_runs(database) if run.run_id == found.run_id]
         return {a.step_id: a.value for a in run.answers}["visits"]
 
     assert await visits() is None

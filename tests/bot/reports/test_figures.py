@@ -231,7 +231,7 @@ async def test_equality_breakdown_shows_counts_of_5_or_more_with_rates(tmp_path)
 
 def _markdown(report, tmp_path):
     out = tmp_path / "md"
-    charts = write_report(report, out)
+    charts = write_report(report, out, tmp_path / "heard.db")
     assert not any("age" in name for name, _ in charts)  # equality answers are never charted
     return (out / "summary.md").read_text(encoding="utf-8")
 
@@ -249,7 +249,7 @@ async def test_report_cli_of_a_round(tmp_path, capsys):
     assert capsys.readouterr().out == f"wrote summary.md and 3 chart(s) to {out}\n"
     db = sqlite3.connect(path)
     try:
-        audit = db.execute("SELECT detail FROM audit_log").fetchall()
+        audit = db.execute("SELECT detail FROM audit_log WHERE action = 'report'").fetchall()
     finally:
         db.close()
     assert audit == [(f"R{round_id} Winter check-in: 2 runs, 3 charts",)]
@@ -337,3 +337,30 @@ async def test_gather_leaves_answers_held_for_review_out_of_the_counts(tmp_path)
     assert released.withheld == 0
     assert "held for safeguarding review" not in summary_text(released)
     assert "held for safeguarding review" not in _markdown(released, tmp_path)
+
+
+async def test_report_cli_refuses_to_write_over_the_database(database, tmp_path, capsys):
+    before = database.read_bytes()
+    assert await run_report(database, database, UTC) == 2
+    assert capsys.readouterr().err == (
+        f"heard: refusing to write the report over the database ({database})\n"
+    )
+    # A database named as a report's file, in the report's folder: refused, not written over.
+    named = tmp_path / "summary.md"
+    named.write_bytes(before)
+    assert await run_report(named, tmp_path, UTC) == 2
+    assert capsys.readouterr().err == (
+        f"heard: refusing to write the report over the database ({named})\n"
+    )
+    assert named.read_bytes() == before
+    assert database.read_bytes() == before
+
+
+async def test_report_cli_says_when_the_output_is_a_file(database, tmp_path, capsys):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    assert await run_report(database, taken, UTC) == 2
+    assert capsys.readouterr().err == (
+        f"heard: --output: {taken} is a file; give a folder for the report\n"
+    )
+    assert taken.read_text() == "mine"
