@@ -1,85 +1,111 @@
-"""Heard's Bot API client: skips updates it cannot read, and notices a refused token.
+"""Heard's Bot API requests: unreadable updates are skipped, and a refused token is noticed.
 
 python-telegram-bot parses a whole getUpdates batch at once: one update it cannot parse fails
 the batch, is logged raw at CRITICAL (names, messages) and is fetched again at once, for ever,
-holding back every later update. Here each update is parsed on its own (`bot.updates`).
+holding back every later update. Here each update of a batch is checked on its own before the
+library sees it (`bot.updates.readable`); one it could not parse is passed on as an update with
+nothing in it, so polling moves past it.
 
 A token Telegram refuses (revoked, or wrong) stops polling for good in python-telegram-bot while
-the process carries on. Here the first refusal sets `refused`, which the composition root waits
-on to stop the bot and exit with one line; polling then waits quietly to be stopped.
+the process carries on. Here the first refusal sets `TokenWatch.refused`, which the composition
+root waits on to stop the bot and exit with one line; polling then waits quietly to be stopped.
+
+Both work through `HTTPXRequest.do_request`, the method python-telegram-bot documents for
+custom request classes: no private part of the library is used.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
-from telegram import Update
 from telegram.error import InvalidToken
-from telegram.ext import ExtBot
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
-from bot.updates import read_updates
+from bot.updates import readable
 
-GET_UPDATES = "getUpdates"
+GET_UPDATES = "/getUpdates"
+# The answers python-telegram-bot turns into InvalidToken.
+REFUSED = (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
+NOTHING = b'{"ok": true, "result": []}'
 
 
 @dataclass
-class _Polling:
-    """What the client learnt from its calls (a bot's own attributes are frozen)."""
+class TokenWatch:
+    """Whether Telegram has refused the bot's token, and its first refusal."""
 
     refused: asyncio.Event = field(default_factory=asyncio.Event)
     refusal: InvalidToken | None = None
-    fetched: tuple[Update, ...] = ()
+
+    def refuse(self, payload: bytes) -> None:
+        """Note a refusal, with Telegram's description of it."""
+        if self.refusal is None:
+            self.refusal = InvalidToken(_description(payload))
+        self.refused.set()
 
 
-class HeardBot(ExtBot[Any]):
-    """An ExtBot that reads updates one by one and remembers a refused token."""
+class HeardRequest(HTTPXRequest):
+    """HTTPXRequest that reads getUpdates answers update by update and watches for refusals."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        with self._unfrozen():
-            self._polling = _Polling()
+    def __init__(self, watch: TokenWatch, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.watch = watch
 
-    @property
-    def refused(self) -> asyncio.Event:
-        """Return the event set once Telegram refuses the token."""
-        return self._polling.refused
-
-    @property
-    def refusal(self) -> InvalidToken | None:
-        """Return Telegram's first refusal of the token, if it refused it."""
-        return self._polling.refusal
-
-    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
-        """Fetch updates; those that cannot be parsed come back empty, so the offset moves on."""
-        polling = self._polling
-        polling.fetched = ()
-        # `_post` keeps what it fetched and hands the library nothing to parse.
-        nothing: tuple[Update, ...] = await super().get_updates(*args, **kwargs)
-        fetched: tuple[Update, ...] = polling.fetched
-        polling.fetched = ()
-        for update in fetched:
-            self.insert_callback_data(update)
-        return nothing + fetched
-
-    async def _post(self, endpoint: str, *args: Any, **kwargs: Any) -> Any:
-        if endpoint == GET_UPDATES and self.refused.is_set():
-            return []  # with a refused token nothing can be fetched, nor confirmed
-        try:
-            result = await super()._post(endpoint, *args, **kwargs)
-        except InvalidToken as error:
-            if self._polling.refusal is None:
-                self._polling.refusal = error
-            self._polling.refused.set()
-            if endpoint == GET_UPDATES:
-                # Polling waits here until the bot stops it, instead of dying with a traceback.
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Make the call; keep what cannot be read from getUpdates, and note a refused token."""
+        polling = url.endswith(GET_UPDATES)
+        if polling and self.watch.refused.is_set():
+            # Nothing can be fetched, nor confirmed, with a refused token: the library's last
+            # call on stopping gets an empty batch (polling itself is waiting, below).
+            return HTTPStatus.OK, NOTHING
+        code, payload = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if code in REFUSED:
+            self.watch.refuse(payload)
+            if polling:
+                # Instead of the library's polling dying with a traceback, it waits to be stopped.
                 await asyncio.Future()
-            raise
-        if endpoint != GET_UPDATES:
-            return result
-        self._polling.fetched = read_updates(result, self)
-        return []
+            return code, payload
+        if polling and code == HTTPStatus.OK:
+            return code, _readable_batch(payload)
+        return code, payload
+
+
+def _readable_batch(payload: bytes) -> bytes:
+    """Return a getUpdates answer with every update the library cannot parse emptied."""
+    try:
+        answer = json.loads(payload)
+        updates = answer["result"]
+    except (ValueError, TypeError, KeyError):
+        return payload  # the library says what is wrong with it
+    if not isinstance(updates, list):
+        return payload
+    kept = readable(updates)
+    if kept is updates:
+        return payload
+    answer["result"] = kept
+    return json.dumps(answer).encode()
+
+
+def _description(payload: bytes) -> str:
+    try:
+        answer = json.loads(payload)
+        return str(answer.get("description") or "Unauthorized")
+    except (ValueError, AttributeError):
+        return "Unauthorized"
 
 
 def refusal_line(error: InvalidToken) -> str:
@@ -96,9 +122,9 @@ def refusal_line(error: InvalidToken) -> str:
     return line
 
 
-async def until_stopped(stop: asyncio.Event, bot: HeardBot) -> None:
+async def until_stopped(stop: asyncio.Event, watch: TokenWatch) -> None:
     """Wait until `stop` is set or Telegram refuses the bot's token, whichever comes first."""
-    waits = {asyncio.create_task(stop.wait()), asyncio.create_task(bot.refused.wait())}
+    waits = {asyncio.create_task(stop.wait()), asyncio.create_task(watch.refused.wait())}
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:

@@ -13,11 +13,10 @@ from pathlib import Path
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
-from telegram.request import HTTPXRequest
 
 from bot.access import Access, participant_commands
 from bot.admin_notice import AdminNotice
-from bot.api_client import HeardBot, refusal_line, until_stopped
+from bot.api_client import HeardRequest, TokenWatch, refusal_line, until_stopped
 from bot.backlog import FloodGuard
 from bot.backup_schedule import ScheduledBackups
 from bot.chat_locks import ChatLocks
@@ -80,23 +79,27 @@ def heard_version() -> str:
         return "unknown"
 
 
-def build_application(settings: Settings, processor: ChatOrderedProcessor) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: Settings, processor: ChatOrderedProcessor, watch: TokenWatch
+) -> Application:  # type: ignore[type-arg]
     """Build the python-telegram-bot application with our ordering and rate limits."""
     api = settings.telegram_api_url
     # Every call is held to Telegram's overall limit (more only for a higher HEARD_SEND_RATE);
     # proactive sends are paced below it by the dispatcher's own pacer.
     overall = max(30.0, settings.heard_send_rate)
     file_api = api[: -len("/bot")] + "/file/bot" if api.endswith("/bot") else api + "/file"
-    bot = HeardBot(
-        settings.require_token(),
-        base_url=api,
-        base_file_url=file_api,
-        request=HTTPXRequest(connection_pool_size=256),
+    return (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(api)
+        .base_file_url(file_api)
+        .request(HeardRequest(watch, connection_pool_size=256))
         # A dropped long poll can leave a pool of one stuck ("Pool timeout") at shutdown.
-        get_updates_request=HTTPXRequest(connection_pool_size=4),
-        rate_limiter=AIORateLimiter(overall_max_rate=overall, max_retries=3),
+        .get_updates_request(HeardRequest(watch, connection_pool_size=4))
+        .rate_limiter(AIORateLimiter(overall_max_rate=overall, max_retries=3))
+        .concurrent_updates(processor)
+        .build()
     )
-    return ApplicationBuilder().bot(bot).concurrent_updates(processor).build()
 
 
 async def serve(
@@ -141,7 +144,8 @@ async def serve(
         await library.register(clock.now())
         locks = ChatLocks()
         processor = ChatOrderedProcessor(locks, on_processed=on_processed)
-        app = build_application(settings, processor)
+        token = TokenWatch()
+        app = build_application(settings, processor, token)
         sender = TelegramSender(app.bot)
         watch = RiskWatch(screener or _screener(phrases))
         recipients = Recipients(
@@ -199,7 +203,7 @@ async def serve(
         purges = PurgeGuard(repository, settings, clock, notice)
         backups = _backups(settings, repository, clock, notice)
         await _run(
-            app, settings, journey, access, locks, stop, dispatcher, timers, purges, backups
+            app, settings, journey, access, locks, stop, dispatcher, timers, purges, backups, token
         )
     finally:
         await repository.close()
@@ -217,6 +221,7 @@ async def _run(
     timers: Timers,
     purges: PurgeGuard,
     backups: ScheduledBackups | None,
+    token: TokenWatch,
 ) -> None:
     try:
         await app.initialize()
@@ -293,14 +298,12 @@ async def _run(
                 backups.folder,
                 backups.keep,
             )
-        bot = app.bot
-        assert isinstance(bot, HeardBot)
-        await until_stopped(stop, bot)
+        await until_stopped(stop, token)
         log.info("Heard is stopping")
         await app.updater.stop()
         await app.stop()
-        if bot.refusal is not None:
-            raise StartupError(refusal_line(bot.refusal))
+        if token.refusal is not None:
+            raise StartupError(refusal_line(token.refusal))
     except InvalidToken as error:
         # Refused before polling began (between the first call and the last of start-up).
         raise StartupError(refusal_line(error)) from None

@@ -2,7 +2,7 @@
 
 `allowed_updates` is derived from the handlers actually installed, so a new handler brings its
 update type with it and Telegram never sends what nothing handles (polls, reactions, boosts,
-business messages...). `read_updates` parses each update on its own: one that
+business messages...). `readable` parses each update of a batch on its own: one that
 python-telegram-bot cannot parse (a newer Bot API field, a field of the wrong type) is logged by
 its id and the error's type only, and passed on as an empty update so polling moves past it.
 """
@@ -10,11 +10,10 @@ its id and the error's type only, and passed on as an empty update so polling mo
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Bot, Chat, Message, Update
+from telegram import Chat, Message, Update
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -141,19 +140,27 @@ def _sample(kind: str) -> Update:
     return Update(0, **fields)
 
 
-def read_updates(raw: Iterable[Any], bot: Bot) -> tuple[Update, ...]:
-    """Parse each update alone; one that cannot be parsed becomes an empty update, logged."""
-    updates: list[Update] = []
-    for item in raw:
+def readable(raw: list[Any]) -> list[Any]:
+    """Return a getUpdates batch with each update python-telegram-bot cannot parse emptied.
+
+    Each is parsed on its own; one that fails is logged by its id and the error's type only
+    and becomes `{"update_id": N}` (dropped if it has no id), so polling moves past it. A batch
+    with nothing to change is returned as it is.
+    """
+    kept: list[Any] | None = None
+    for at, item in enumerate(raw):
         update_id = item.get("update_id") if isinstance(item, dict) else None
         try:
-            parsed = Update.de_json(item, bot)
+            Update.de_json(item, None)
         except Exception as error:  # whatever the library raises on data it cannot read
             log.warning(
                 "update %s could not be read (%s); skipped", update_id, type(error).__name__
             )
-            if not isinstance(update_id, int):
-                continue
-            parsed = Update(update_id)
-        updates.append(parsed)
-    return tuple(updates)
+            if kept is None:
+                kept = list(raw[:at])
+            if isinstance(update_id, int):
+                kept.append({"update_id": update_id})
+            continue
+        if kept is not None:
+            kept.append(item)
+    return raw if kept is None else kept

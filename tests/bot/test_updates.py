@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.updates import allowed_updates, read_updates
+from bot.updates import allowed_updates, readable
 
 SECRET_NAME = "Philippa-Quiller"
 SECRET_WORDS = "my neighbour's dog is called Biscuit"
@@ -69,11 +69,11 @@ def test_updates_read_each_on_its_own():
     chat = {"id": 1, "type": "private"}
     good = {"update_id": 7, "message": {"message_id": 1, "date": 1_767_000_000, "chat": chat}}
     bad = {"update_id": 8, "message": {"message_id": 1, "date": "soon", "chat": {}}}
-    read = read_updates([bad, good, {"no": "id"}], None)  # type: ignore[arg-type]
-    assert [u.update_id for u in read] == [8, 7]
-    assert read[0] == Update(8)
-    assert read[0].effective_message is None
-    assert read[1].effective_chat is not None
+    batch = [bad, good, {"no": "id"}]
+    read = readable(batch)
+    assert read == [{"update_id": 8}, good]
+    assert Update.de_json(read[0], None).effective_message is None
+    assert readable([good]) == [good]
 
 
 async def test_updates_polling_asks_only_for_what_heard_handles(fake, user):
