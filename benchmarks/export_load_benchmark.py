@@ -43,6 +43,7 @@ from benchmarks.load_driver import POLL_SECONDS, ControlClient, Driver, Person
 from benchmarks.throughput_benchmark import FAST_RATE, percentile
 from conversations.callbacks import ExportButton
 from conversations.loader import flow_to_json, load_flow_text
+from storage.audit import Audit
 from storage.sqlite import SQLiteRepository
 
 # The commit before exports moved off the event loop (issue 16).
@@ -67,7 +68,9 @@ def seed(path: Path, participants: int) -> None:
             await repository.register_flow(
                 flow.id, 1, loaded.content_hash, flow_to_json(flow), now
             )
-            await repository.grant_role(STAFF, "staff", STAFF, now)
+            await repository.grant_role(
+                STAFF, "staff", STAFF, Audit("benchmark", "grant", f"{STAFF} staff", now)
+            )
         finally:
             await repository.close()
 
