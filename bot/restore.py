@@ -80,9 +80,7 @@ def replace_database(database: Path, backup: Path, now: datetime) -> Restored:
         kept, removed = _move_aside(database, now)
         os.replace(partial, database)
         _sync_folder(database.parent)
-    except BackupError as error:
-        raise RestoreError(f"cannot restore from {backup}: {error}") from None
-    except sqlite3.Error as error:
+    except (BackupError, sqlite3.Error) as error:
         raise RestoreError(f"cannot restore from {backup}: {error}") from None
     except OSError as error:
         raise RestoreError(f"cannot restore {database}: {error.strerror or error}") from None

@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.bot_harness import BotProcess, bot_environment
 from tests.support.chat_user import ChatUser
+from tests.support.chat_user import until_read as until
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +34,6 @@ def shown_pending(database):
         return db.execute("SELECT needs_delivery FROM runs").fetchall()
     finally:
         db.close()
-
-
-async def until(fake, predicate):
-    def holds():
-        try:
-            return predicate()
-        except AssertionError:  # nothing to read in the chat yet
-            return False
-
-    await fake.wait_for(holds, timeout=20)
 
 
 async def join(fake, user):

@@ -7,6 +7,7 @@ import pytest
 from bot.logs import FLOORS, REDACTED, UNSAFE_WARNING, TokenFilter, configure_logging
 from tests.support.bot_harness import BotProcess, bot_environment
 from tests.support.chat_user import ChatUser
+from tests.support.chat_user import until_read as until
 
 TOKEN = "123456:TEST-token-0123456789abcdefghij"
 USER_ID = 73_919_264
@@ -63,16 +64,6 @@ def test_logs_unsafe_opt_in_lifts_the_floors_and_warns(restored_logging, caplog)
     for name in FLOORS:
         assert logging.getLogger(name).level == logging.DEBUG, name
     assert UNSAFE_WARNING in caplog.text
-
-
-async def until(fake, predicate):
-    def holds():
-        try:
-            return predicate()
-        except AssertionError:  # nothing to read in the chat yet
-            return False
-
-    await fake.wait_for(holds, timeout=20)
 
 
 async def converse(fake, process):

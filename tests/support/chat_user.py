@@ -9,6 +9,18 @@ from tests.support.fake_telegram import BotMessage, FakeTelegram
 Settle = Callable[[int], Awaitable[None]]
 
 
+async def until_read(server: FakeTelegram, predicate: Callable[..., object]) -> None:
+    """Wait (20 s at most) until `predicate` holds of the chat; nothing to read yet is not yet."""
+
+    def holds() -> bool:
+        try:
+            return bool(predicate())
+        except AssertionError:  # nothing to read in the chat yet
+            return False
+
+    await server.wait_for(holds, timeout=20)
+
+
 class ChatUser:
     """Send, press and read in one user's private chat with the bot on a FakeTelegram."""
 
